@@ -1,0 +1,128 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import express, { type ErrorRequestHandler } from 'express';
+import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { Env } from './env.js';
+import { checkReadiness } from './health.js';
+import { LoginLimiter } from './modules/auth/login-limiter.js';
+import { TokenService } from './modules/auth/tokens.js';
+import { createContextFactory } from './trpc/context.js';
+import { appRouter } from './trpc/routers/_app.js';
+
+export type AppEnv = Pick<
+  Env,
+  | 'JWT_SECRET'
+  | 'ACCESS_TOKEN_TTL_SECONDS'
+  | 'LOGIN_MAX_FAILURES'
+  | 'LOGIN_MAX_FAILURES_PER_ADDRESS'
+  | 'LOGIN_FAILURE_WINDOW_SECONDS'
+  | 'TRUST_PROXY'
+>;
+
+export interface AppDeps {
+  env: AppEnv;
+  orm: MikroORM;
+  /** The API's Redis connection (fail-fast: `enableOfflineQueue: false`). */
+  redis: Redis;
+  logger: Logger;
+  /** Namespace for this app's Redis keys (tests give each app its own). */
+  redisKeyPrefix?: string;
+}
+
+/** Long-lived collaborators that procedures reach through `ctx.services`. */
+export interface AppServices {
+  orm: MikroORM;
+  redis: Redis;
+  tokens: TokenService;
+  loginLimiter: LoginLimiter;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** Builds the HTTP app without listening, so tests and main.ts mount the same thing. */
+export function createApp(deps: AppDeps): express.Express {
+  const { env, logger } = deps;
+  const services: AppServices = {
+    orm: deps.orm,
+    redis: deps.redis,
+    tokens: new TokenService(env.JWT_SECRET, env.ACCESS_TOKEN_TTL_SECONDS),
+    loginLimiter: new LoginLimiter(deps.redis, {
+      maxFailuresPerAccount: env.LOGIN_MAX_FAILURES,
+      maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
+      windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
+      keyPrefix: deps.redisKeyPrefix ?? 'mirix',
+    }),
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', env.TRUST_PROXY);
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId(req, res) {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel(_req, res, err) {
+        if (err || res.statusCode >= 500) return 'error';
+        return 'info';
+      },
+      // Query strings can carry SSE connection params (tokens): log the path only.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url.split('?')[0],
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/health' },
+    }),
+  );
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/ready', async (req, res) => {
+    const readiness = await checkReadiness(services, req.log);
+    res
+      .status(readiness.ready ? 200 : 503)
+      .json({ status: readiness.ready ? 'ready' : 'unavailable', ...readiness });
+  });
+
+  app.use(
+    '/trpc',
+    createExpressMiddleware({
+      router: appRouter,
+      createContext: createContextFactory(services),
+      maxBodySize: 1024 * 1024,
+    }),
+  );
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route' } });
+  });
+
+  const onError: ErrorRequestHandler = (err: { status?: unknown; expose?: unknown }, req, res, _next) => {
+    const status = typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status >= 500) req.log.error({ err }, 'unhandled error');
+    res.status(status).json({
+      error: {
+        code: status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST',
+        message: status >= 500 ? 'Internal server error' : 'Bad request',
+        requestId: req.id as string,
+      },
+    });
+  };
+  app.use(onError);
+
+  return app;
+}

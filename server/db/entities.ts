@@ -1,0 +1,10 @@
+import { Agent } from '../modules/agents/agent.entity.js';
+import { ApiKey } from '../modules/auth/api-key.entity.js';
+import { Message } from '../modules/messages/message.entity.js';
+import { User } from '../modules/users/user.entity.js';
+
+/**
+ * Every entity, listed rather than globbed: the same list then works under tsx, vitest and
+ * compiled JavaScript, with no runtime import of `.ts` files by path.
+ */
+export const entities = [User, ApiKey, Agent, Message];

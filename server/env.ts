@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The one description of MIRIX-TS's environment. Every variable is documented in `.env.example`.
+ * Nothing else in the code base reads `process.env` (enforced by lint).
+ */
+const ZEnv = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  /** Express "trust proxy": which hops may set X-Forwarded-For (client addresses for rate limits). */
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((v): boolean | number | string =>
+      v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v,
+    ),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+    .describe('PostgreSQL with the pgvector extension available'),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
+  LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+});
+
+type ParsedEnv = z.infer<typeof ZEnv>;
+export type Env = Omit<ParsedEnv, 'JWT_SECRET'> & { JWT_SECRET: string };
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'EnvError';
+  }
+}
+
+export interface LoadedEnv {
+  env: Env;
+  /** Things worth telling the operator at start-up (never secret values). */
+  warnings: string[];
+}
+
+/** Empty strings count as unset, so `FOO=` in a .env file means "use the default". */
+function withoutEmpty(source: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(source).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
+  );
+}
+
+/** Validates an environment; throws EnvError listing every problem at once. */
+export function parseEnv(source: Record<string, string | undefined>): LoadedEnv {
+  const result = ZEnv.safeParse(withoutEmpty(source));
+  if (!result.success) {
+    throw new EnvError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const parsed = result.data;
+  const warnings: string[] = [];
+  let jwtSecret = parsed.JWT_SECRET;
+  if (!jwtSecret) {
+    if (parsed.NODE_ENV === 'production') {
+      throw new EnvError(['JWT_SECRET: required in production (at least 32 characters)']);
+    }
+    jwtSecret = randomBytes(32).toString('base64url');
+    warnings.push(
+      'JWT_SECRET is not set: generated an ephemeral one. Tokens stop working when the process restarts; set JWT_SECRET in .env.',
+    );
+  }
+  return { env: { ...parsed, JWT_SECRET: jwtSecret }, warnings };
+}
+
+/**
+ * Reads `.env` (if present; real environment variables win) and parses the result.
+ * Call once, at a process's start.
+ */
+export function loadEnv(envFile = '.env'): LoadedEnv {
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  return parseEnv(process.env);
+}
+
+/** For entry points: parse or exit with a readable list of problems. */
+export function loadEnvOrExit(envFile?: string): LoadedEnv {
+  try {
+    return loadEnv(envFile);
+  } catch (err) {
+    if (err instanceof EnvError) {
+      process.stderr.write(`${err.message}\nSee .env.example for every variable.\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

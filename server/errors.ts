@@ -1,0 +1,34 @@
+/**
+ * Domain errors. Services throw these; one tRPC middleware (server/trpc/middleware/errors.ts)
+ * turns them into transport errors, so services never import @trpc/server.
+ */
+export const AppErrorCode = {
+  /** The input is well-formed but not acceptable (beyond what zod schemas catch). */
+  BadRequest: 'BAD_REQUEST',
+  /** No valid credentials: missing, malformed, expired, revoked, or the user is inactive. */
+  Unauthorized: 'UNAUTHORIZED',
+  /** Valid credentials without the role the action needs (e.g. admin procedures). Never used to hide objects. */
+  Forbidden: 'FORBIDDEN',
+  /** The object does not exist, is soft-deleted, or belongs to someone else. */
+  NotFound: 'NOT_FOUND',
+  /** A uniqueness rule would be broken (duplicate username, email, ...). */
+  Conflict: 'CONFLICT',
+  /** The caller exceeded a rate limit; retry later. */
+  TooManyRequests: 'TOO_MANY_REQUESTS',
+  /** A backing service (PostgreSQL, Redis, an LLM provider) is unreachable. */
+  ServiceUnavailable: 'SERVICE_UNAVAILABLE',
+} as const;
+export type AppErrorCode = (typeof AppErrorCode)[keyof typeof AppErrorCode];
+
+export class AppError extends Error {
+  constructor(
+    readonly code: AppErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AppError';
+  }
+}
+
+export const notFound = (what: string) => new AppError(AppErrorCode.NotFound, `${what} not found`);

@@ -1,0 +1,60 @@
+import type { Server } from 'node:http';
+import { createApp } from './app.js';
+import { initOrm } from './db/orm.js';
+import { loadEnvOrExit } from './env.js';
+import { createLogger } from './logger.js';
+import { createApiRedis } from './redis.js';
+
+const { env, warnings } = loadEnvOrExit();
+const logger = createLogger(env);
+for (const warning of warnings) logger.warn(warning);
+
+const orm = await initOrm(env);
+const redis = createApiRedis(env.REDIS_URL);
+redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
+
+const app = createApp({ env, orm, redis, logger });
+const server: Server = app.listen(env.PORT, env.HOST, () => {
+  logger.info({ port: env.PORT, host: env.HOST }, 'MIRIX-TS API listening');
+});
+server.on('error', (err) => {
+  logger.fatal({ err }, 'could not start the HTTP server');
+  process.exit(1);
+});
+
+let shuttingDown = false;
+
+/** Stop accepting, let in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), then close ORM and Redis. */
+async function shutdown(signal: string): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+  const force = setTimeout(() => {
+    logger.error(
+      { timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
+      'in-flight requests did not finish in time; closing them',
+    );
+    server.closeAllConnections();
+  }, env.SHUTDOWN_TIMEOUT_MS);
+  force.unref();
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+  clearTimeout(force);
+  await orm.close();
+  await redis.quit().catch(() => redis.disconnect());
+  logger.info('shutdown complete');
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    shutdown(signal).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,32 @@
+import { Entity, Enum, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
+import { BaseEntity } from '../../db/base.entity.js';
+import { Agent } from '../agents/agent.entity.js';
+
+export const MESSAGE_ROLES = ['user', 'assistant', 'system', 'tool'] as const;
+export type MessageRole = (typeof MESSAGE_ROLES)[number];
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+@Entity({ tableName: 'messages' })
+@Index({ name: 'messages_agent_created_id_idx', properties: ['agent', 'createdAt', 'id'] })
+export class Message extends BaseEntity<'senderId' | 'tokenUsage'> {
+  @ManyToOne({ entity: () => Agent, ref: true, deleteRule: 'cascade' })
+  agent!: Ref<Agent>;
+
+  @Enum({ items: () => [...MESSAGE_ROLES] })
+  role!: MessageRole;
+
+  @Property({ type: 'text' })
+  content!: string;
+
+  /** The user who sent a `user` message (null for assistant, system and tool messages). */
+  @Property({ type: 'uuid', nullable: true })
+  senderId: string | null = null;
+
+  @Property({ type: 'json', columnType: 'jsonb', nullable: true })
+  tokenUsage: TokenUsage | null = null;
+}

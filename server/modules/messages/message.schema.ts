@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { MESSAGE_ROLES } from './message.entity.js';
+
+export const ZListMessagesRequest = z.object({
+  agentId: z.uuid(),
+  /** Opaque: the `nextCursor` of the previous page. */
+  cursor: z.string().max(200).nullish(),
+  limit: z.number().int().min(1).max(200).default(50),
+});
+export type TListMessagesRequest = z.infer<typeof ZListMessagesRequest>;
+
+export const ZMessageResponse = z.object({
+  id: z.uuid(),
+  agentId: z.uuid(),
+  role: z.enum(MESSAGE_ROLES),
+  content: z.string(),
+  senderId: z.uuid().nullable(),
+  tokenUsage: z
+    .object({ promptTokens: z.number(), completionTokens: z.number(), totalTokens: z.number() })
+    .nullable(),
+  createdAt: z.date(),
+});
+export type TMessageResponse = z.infer<typeof ZMessageResponse>;
+
+export const ZMessagePageResponse = z.object({
+  items: z.array(ZMessageResponse),
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: z.string().nullable(),
+});

@@ -1,0 +1,67 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AppError, AppErrorCode } from '../../errors.js';
+import { getOwnedAgent } from '../agents/agent.service.js';
+import type { User } from '../users/user.entity.js';
+import { Message } from './message.entity.js';
+import type { TListMessagesRequest, TMessageResponse } from './message.schema.js';
+
+export function toMessageResponse(message: Message): TMessageResponse {
+  return {
+    id: message.id,
+    agentId: message.agent.id,
+    role: message.role,
+    content: message.content,
+    senderId: message.senderId,
+    tokenUsage: message.tokenUsage,
+    createdAt: message.createdAt,
+  };
+}
+
+interface Cursor {
+  createdAt: Date;
+  id: string;
+}
+
+function encodeCursor(m: Message): string {
+  return Buffer.from(JSON.stringify([m.createdAt.toISOString(), m.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): Cursor {
+  try {
+    const raw: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(raw) && raw.length === 2 && typeof raw[0] === 'string' && typeof raw[1] === 'string') {
+      const createdAt = new Date(raw[0]);
+      if (!Number.isNaN(createdAt.getTime()) && /^[0-9a-f-]{36}$/i.test(raw[1]))
+        return { createdAt, id: raw[1] };
+    }
+  } catch {
+    // fall through
+  }
+  throw new AppError(AppErrorCode.BadRequest, 'Invalid cursor');
+}
+
+/**
+ * One page of an agent's messages, oldest first. Keyset pagination on (createdAt, id) keeps pages
+ * stable while new messages arrive.
+ */
+export async function listMessages(
+  em: EntityManager,
+  actor: User,
+  input: TListMessagesRequest,
+): Promise<{ items: Message[]; nextCursor: string | null }> {
+  const agent = await getOwnedAgent(em, actor, input.agentId);
+  const after = input.cursor ? decodeCursor(input.cursor) : null;
+  const rows = await em.find(
+    Message,
+    {
+      agent,
+      ...(after && {
+        $or: [{ createdAt: { $gt: after.createdAt } }, { createdAt: after.createdAt, id: { $gt: after.id } }],
+      }),
+    },
+    { orderBy: { createdAt: 'asc', id: 'asc' }, limit: input.limit + 1 },
+  );
+  const items = rows.slice(0, input.limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null };
+}

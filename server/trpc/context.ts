@@ -1,0 +1,52 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
+import type { Logger } from 'pino';
+import type { AppServices } from '../app.js';
+import type { User } from '../modules/users/user.entity.js';
+
+export interface InnerContextOptions {
+  /** A fork of the ORM's EntityManager, owned by this request. */
+  em: EntityManager;
+  services: AppServices;
+  log: Logger;
+  /** The raw bearer credential (JWT or API key), if the caller sent one. */
+  credential?: string | null;
+  /** Pre-authenticated user (tests and in-process callers). */
+  user?: User | null;
+  ip?: string;
+  requestId?: string;
+}
+
+/** The context without any transport: what tests and in-process callers build. */
+export function createContextInner(opts: InnerContextOptions) {
+  return {
+    em: opts.em,
+    services: opts.services,
+    log: opts.log,
+    credential: opts.credential ?? null,
+    user: opts.user ?? null,
+    ip: opts.ip ?? 'unknown',
+    requestId: opts.requestId ?? null,
+  };
+}
+export type Context = ReturnType<typeof createContextInner>;
+
+function bearer(header: string | undefined): string | null {
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1] ?? null;
+}
+
+/** The Express adapter's context: one EntityManager fork per request. */
+export function createContextFactory(services: AppServices) {
+  return ({ req, info }: CreateExpressContextOptions): Context => {
+    const fromParams = info.connectionParams?.token;
+    return createContextInner({
+      em: services.orm.em.fork(),
+      services,
+      log: req.log,
+      credential: bearer(req.headers.authorization) ?? (typeof fromParams === 'string' ? fromParams : null),
+      ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+      requestId: req.id as string,
+    });
+  };
+}

@@ -1,0 +1,46 @@
+import { initTRPC } from '@trpc/server';
+import { transformer } from '../../shared/transformer.js';
+import { AppError, AppErrorCode } from '../errors.js';
+import { authenticate } from '../modules/auth/auth.service.js';
+import type { Context } from './context.js';
+import { formatError, toTRPCError } from './middleware/errors.js';
+
+const t = initTRPC.context<Context>().create({
+  transformer,
+  errorFormatter: formatError,
+  // Stack traces never leave the server, whatever NODE_ENV says.
+  isDev: false,
+  sse: {
+    maxDurationMs: 5 * 60_000,
+    ping: { enabled: true, intervalMs: 10_000 },
+    client: { reconnectAfterInactivityMs: 15_000 },
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Maps domain errors once, for every procedure (tRPC 11: next() reports failures, it does not throw). */
+const mapErrors = t.middleware(async ({ ctx, next }) => {
+  const result = await next();
+  if (!result.ok) throw toTRPCError(result.error, ctx);
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(mapErrors);
+
+/** Requires a valid JWT or API key of an active user; narrows `ctx.user` to non-null. */
+export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  let user = ctx.user;
+  if (!user) {
+    if (!ctx.credential) throw new AppError(AppErrorCode.Unauthorized, 'Authentication required');
+    user = await authenticate(ctx.em, ctx.services.tokens, ctx.credential);
+  }
+  return next({ ctx: { ...ctx, user } });
+});
+
+/** Superusers only. Ordinary users get FORBIDDEN: the procedure's existence is no secret. */
+export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (!ctx.user.isSuperuser) throw new AppError(AppErrorCode.Forbidden, 'Superuser only');
+  return next({ ctx });
+});

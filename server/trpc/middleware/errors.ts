@@ -1,0 +1,91 @@
+import { DriverException, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { TRPCError, type TRPCDefaultErrorShape } from '@trpc/server';
+import { ZodError } from 'zod';
+import { AppError, AppErrorCode } from '../../errors.js';
+import type { Context } from '../context.js';
+
+/** Field path -> messages, e.g. `{ "modelConfig.provider": ["Invalid option: ..."] }`. */
+export type FieldErrors = Record<string, string[]>;
+
+function fieldErrorsOf(err: ZodError): FieldErrors {
+  const out: FieldErrors = {};
+  for (const issue of err.issues) {
+    const key = issue.path.map(String).join('.') || '_';
+    (out[key] ??= []).push(issue.message);
+  }
+  return out;
+}
+
+export function formatError({
+  shape,
+  error,
+  ctx,
+}: {
+  shape: TRPCDefaultErrorShape;
+  error: TRPCError;
+  ctx: Context | undefined;
+}) {
+  const { stack: _stack, ...data } = shape.data;
+  const fieldErrors =
+    error.code === 'BAD_REQUEST' && error.cause instanceof ZodError ? fieldErrorsOf(error.cause) : null;
+  return {
+    ...shape,
+    // zod's own message is a JSON dump of its issues; say it in one readable line instead.
+    message: fieldErrors
+      ? `Invalid input: ${Object.entries(fieldErrors)
+          .map(([field, messages]) => `${field}: ${messages.join(', ')}`)
+          .join('; ')}`
+      : shape.message,
+    data: { ...data, requestId: ctx?.requestId ?? null, fieldErrors },
+  };
+}
+
+const CODE_MAP = {
+  [AppErrorCode.BadRequest]: 'BAD_REQUEST',
+  [AppErrorCode.Unauthorized]: 'UNAUTHORIZED',
+  [AppErrorCode.Forbidden]: 'FORBIDDEN',
+  [AppErrorCode.NotFound]: 'NOT_FOUND',
+  [AppErrorCode.Conflict]: 'CONFLICT',
+  [AppErrorCode.TooManyRequests]: 'TOO_MANY_REQUESTS',
+  [AppErrorCode.ServiceUnavailable]: 'SERVICE_UNAVAILABLE',
+} as const satisfies Record<AppErrorCode, TRPCError['code']>;
+
+/** Errors that mean "a backing service is down", not "our code is broken". */
+function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'KnexTimeoutError' || err.name === 'ConnectionException') return true;
+  const code = (err as { code?: unknown }).code;
+  return (
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03'].includes(code)
+  );
+}
+
+/**
+ * The one place that turns what services throw into transport errors. Anything unexpected becomes
+ * a bare INTERNAL_SERVER_ERROR: the details go to the log, never to the client.
+ */
+export function toTRPCError(err: unknown, ctx: Context): TRPCError {
+  if (err instanceof TRPCError) {
+    // tRPC wraps whatever a procedure throws in an INTERNAL_SERVER_ERROR; unwrap to map the cause.
+    if (err.code !== 'INTERNAL_SERVER_ERROR' || err.cause === undefined || err.cause instanceof TRPCError) {
+      return err;
+    }
+    return toTRPCError(err.cause, ctx);
+  }
+  if (err instanceof AppError)
+    return new TRPCError({ code: CODE_MAP[err.code], message: err.message, cause: err });
+  if (err instanceof UniqueConstraintViolationException) {
+    return new TRPCError({ code: 'CONFLICT', message: 'That already exists', cause: err });
+  }
+  const cause = err instanceof DriverException ? (err.cause ?? err) : err;
+  if (isUnavailable(err) || isUnavailable(cause)) {
+    ctx.log.warn({ err }, 'backing service unavailable');
+    return new TRPCError({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'A backing service is unavailable; retry shortly',
+    });
+  }
+  ctx.log.error({ err }, 'unhandled error');
+  return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import {
+  ZAgentIdRequest,
+  ZAgentListResponse,
+  ZAgentResponse,
+  ZCreateAgentRequest,
+  ZListAgentsRequest,
+  ZUpdateAgentRequest,
+} from '../../modules/agents/agent.schema.js';
+import {
+  createAgent,
+  deleteAgent,
+  getOwnedAgent,
+  listAgents,
+  toAgentResponse,
+  updateAgent,
+} from '../../modules/agents/agent.service.js';
+import { authedProcedure, router } from '../init.js';
+
+export const agentsRouter = router({
+  create: authedProcedure
+    .input(ZCreateAgentRequest)
+    .output(ZAgentResponse)
+    .mutation(async ({ ctx, input }) => toAgentResponse(await createAgent(ctx.em, ctx.user, input))),
+
+  get: authedProcedure
+    .input(ZAgentIdRequest)
+    .output(ZAgentResponse)
+    .query(async ({ ctx, input }) => toAgentResponse(await getOwnedAgent(ctx.em, ctx.user, input.id))),
+
+  /** Partial update: omitted fields are left as they are. */
+  update: authedProcedure
+    .input(ZUpdateAgentRequest)
+    .output(ZAgentResponse)
+    .mutation(async ({ ctx, input }) => toAgentResponse(await updateAgent(ctx.em, ctx.user, input))),
+
+  /** The caller's agents, newest first. */
+  list: authedProcedure
+    .input(ZListAgentsRequest)
+    .output(ZAgentListResponse)
+    .query(async ({ ctx, input }) => {
+      const page = await listAgents(ctx.em, ctx.user, input);
+      return {
+        items: page.items.map(toAgentResponse),
+        total: page.total,
+        skip: input.skip,
+        limit: input.limit,
+      };
+    }),
+
+  /** Soft delete. */
+  delete: authedProcedure
+    .input(ZAgentIdRequest)
+    .output(z.object({ id: z.uuid(), deleted: z.literal(true) }))
+    .mutation(async ({ ctx, input }) => {
+      await deleteAgent(ctx.em, ctx.user, input.id);
+      return { id: input.id, deleted: true as const };
+    }),
+});

@@ -1,0 +1,14 @@
+import { ZListMessagesRequest, ZMessagePageResponse } from '../../modules/messages/message.schema.js';
+import { listMessages, toMessageResponse } from '../../modules/messages/message.service.js';
+import { authedProcedure, router } from '../init.js';
+
+export const messagesRouter = router({
+  /** An agent's messages, oldest first, a page at a time. */
+  list: authedProcedure
+    .input(ZListMessagesRequest)
+    .output(ZMessagePageResponse)
+    .query(async ({ ctx, input }) => {
+      const page = await listMessages(ctx.em, ctx.user, input);
+      return { items: page.items.map(toMessageResponse), nextCursor: page.nextCursor };
+    }),
+});
