@@ -24,9 +24,9 @@ export default tseslint.config(
     },
   },
   {
-    // Places that legitimately read the raw environment: the env parser itself, and the
-    // test harness that hands service URLs to the code under test.
-    files: ['server/env.ts', 'tests/support/**/*.ts', 'vitest.config.ts'],
+    // Places that legitimately read the raw environment: the env parser itself, the test harness
+    // that hands service URLs to the code under test, and stand-alone example programs.
+    files: ['server/env.ts', 'tests/**/*.ts', 'vitest.config.ts', 'client/examples/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -15,7 +15,9 @@ redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
 
 const app = createApp({ env, orm, redis, logger });
 const server: Server = app.listen(env.PORT, env.HOST, () => {
-  logger.info({ port: env.PORT, host: env.HOST }, 'MIRIX-TS API listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  logger.info({ port, host: env.HOST }, 'MIRIX-TS API listening');
 });
 server.on('error', (err) => {
   logger.fatal({ err }, 'could not start the HTTP server');

@@ -1,6 +1,5 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
-import { SeedManager } from '@mikro-orm/seeder';
 import { fileURLToPath } from 'node:url';
 import type { Env } from '../env.js';
 import { entities } from './entities.js';
@@ -14,7 +13,7 @@ export function createOrmConfig(env: OrmEnv, overrides: Partial<Options> = {}) {
   return defineConfig({
     clientUrl: env.DATABASE_URL,
     entities,
-    extensions: [Migrator, SeedManager],
+    extensions: [Migrator],
     // Identity maps are per request / per job: a forgotten fork must fail loudly, not leak state.
     allowGlobalContext: false,
     forceUtcTimezone: true,
@@ -31,13 +30,6 @@ export function createOrmConfig(env: OrmEnv, overrides: Partial<Options> = {}) {
       allOrNothing: true,
       transactional: true,
       disableForeignKeys: false,
-    },
-    seeder: {
-      path: `${root}seeds`,
-      pathTs: `${root}seeds`,
-      defaultSeeder: 'DatabaseSeeder',
-      glob: '!(*.d).{js,ts}',
-      emit: 'ts',
     },
     debug: false,
     ...overrides,

@@ -36,7 +36,7 @@ function bearer(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-/** The Express adapter's context: one EntityManager fork per request. */
+/** The Express adapter's context (each procedure call then gets its own fork: see init.ts). */
 export function createContextFactory(services: AppServices) {
   return ({ req, info }: CreateExpressContextOptions): Context => {
     const fromParams = info.connectionParams?.token;

@@ -27,7 +27,13 @@ const mapErrors = t.middleware(async ({ ctx, next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(mapErrors);
+/**
+ * A fresh EntityManager fork per procedure call. A batched HTTP request carries several calls that
+ * run concurrently; sharing one unit of work between them would let one call flush another's changes.
+ */
+const forkEntityManager = t.middleware(({ ctx, next }) => next({ ctx: { ...ctx, em: ctx.em.fork() } }));
+
+export const publicProcedure = t.procedure.use(mapErrors).use(forkEntityManager);
 
 /** Requires a valid JWT or API key of an active user; narrows `ctx.user` to non-null. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {

@@ -1,0 +1,278 @@
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { User } from '../../server/modules/users/user.entity.js';
+import { ApiKey } from '../../server/modules/auth/api-key.entity.js';
+import { expectTRPCError, signUp, startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('register, login and me', () => {
+  it('registers a user, logs in with username or email, and returns the user from me', async () => {
+    const anonymous = server.client();
+    const registered = await anonymous.auth.register.mutate({
+      username: 'Grace',
+      email: 'Grace@Example.com',
+      password: 'correct horse battery',
+      fullName: 'Grace Hopper',
+    });
+    expect(registered).toMatchObject({
+      username: 'grace',
+      email: 'grace@example.com',
+      fullName: 'Grace Hopper',
+      isActive: true,
+      isSuperuser: false,
+    });
+    expect(registered.createdAt).toBeInstanceOf(Date);
+    expect(registered).not.toHaveProperty('passwordHash');
+
+    const byName = await anonymous.auth.login.mutate({
+      username: 'grace',
+      password: 'correct horse battery',
+    });
+    expect(byName.tokenType).toBe('bearer');
+    expect(byName.expiresIn).toBe(server.env.ACCESS_TOKEN_TTL_SECONDS);
+    const byEmail = await anonymous.auth.login.mutate({
+      username: 'GRACE@example.com',
+      password: 'correct horse battery',
+    });
+
+    for (const token of [byName.accessToken, byEmail.accessToken]) {
+      const me = await server.client({ token }).auth.me.query();
+      expect(me.id).toBe(registered.id);
+      expect(me.username).toBe('grace');
+    }
+  });
+
+  it('stores the password as an argon2id hash, never in clear', async () => {
+    const { user, password } = await signUp(server, 'hash');
+    const row = await server.orm.em.fork().findOneOrFail(User, { id: user.id });
+    expect(row.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(row.passwordHash).not.toContain(password);
+  });
+
+  it('rejects a login with a wrong password as UNAUTHORIZED', async () => {
+    const { username } = await signUp(server, 'wrongpw');
+    await expectTRPCError(
+      server.client().auth.login.mutate({ username, password: 'not-the-password' }),
+      'UNAUTHORIZED',
+      401,
+    );
+  });
+
+  it('rejects a login for an unknown user with the same error as a wrong password', async () => {
+    const err = await expectTRPCError(
+      server.client().auth.login.mutate({ username: 'nobody-here', password: 'whatever123' }),
+      'UNAUTHORIZED',
+    );
+    expect(err.message).toBe('Incorrect username or password');
+  });
+
+  it('gives CONFLICT for a duplicate username or email, and writes nothing', async () => {
+    const { username } = await signUp(server, 'dup');
+    const anonymous = server.client();
+    await expectTRPCError(
+      anonymous.auth.register.mutate({ username, email: 'other@example.com', password: 'password123' }),
+      'CONFLICT',
+      409,
+    );
+    await expectTRPCError(
+      anonymous.auth.register.mutate({
+        username: 'another',
+        email: `${username}@example.com`,
+        password: 'password123',
+      }),
+      'CONFLICT',
+      409,
+    );
+    expect(
+      await server.orm.em
+        .fork()
+        .count(User, { $or: [{ username: 'another' }, { email: 'other@example.com' }] }),
+    ).toBe(0);
+  });
+
+  it('resolves concurrent registrations of one username to one user and CONFLICTs', async () => {
+    const anonymous = server.client();
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) =>
+        anonymous.auth.register.mutate({
+          username: 'racer',
+          email: `racer${i}@example.com`,
+          password: 'password123',
+        }),
+      ),
+    );
+    expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
+    for (const a of attempts.filter((a) => a.status === 'rejected')) {
+      expect((a.reason as { data?: { code?: string } }).data?.code).toBe('CONFLICT');
+    }
+  });
+
+  it('rejects a password shorter than 8 characters with a field-level message', async () => {
+    const err = await expectTRPCError(
+      server
+        .client()
+        .auth.register.mutate({ username: 'shorty', email: 'shorty@example.com', password: 'short' }),
+      'BAD_REQUEST',
+      400,
+    );
+    expect(err.data.fieldErrors).toEqual({ password: ['must be at least 8 characters'] });
+  });
+
+  it('does not let an inactive user log in or use an existing token', async () => {
+    const { user, username, password, client } = await signUp(server, 'inactive');
+    await server.orm.em.fork().nativeUpdate(User, { id: user.id }, { isActive: false });
+    await expectTRPCError(client.auth.me.query(), 'UNAUTHORIZED', 401);
+    const err = await expectTRPCError(
+      server.client().auth.login.mutate({ username, password }),
+      'UNAUTHORIZED',
+      401,
+    );
+    expect(err.message).toBe('This account is disabled');
+  });
+
+  it('throttles repeated failed logins for an account with TOO_MANY_REQUESTS, even with the right password', async () => {
+    const { username, password } = await signUp(server, 'brute');
+    const anonymous = server.client();
+    for (let i = 0; i < server.env.LOGIN_MAX_FAILURES; i++) {
+      await expectTRPCError(
+        anonymous.auth.login.mutate({ username, password: `guess-${i}` }),
+        'UNAUTHORIZED',
+      );
+    }
+    const err = await expectTRPCError(
+      anonymous.auth.login.mutate({ username, password }),
+      'TOO_MANY_REQUESTS',
+      429,
+    );
+    expect(err.message).toMatch(/try again in \d+ s/);
+  });
+
+  it('clears an account’s failure count after a successful login', async () => {
+    const { username, password } = await signUp(server, 'reset');
+    const anonymous = server.client();
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < server.env.LOGIN_MAX_FAILURES - 1; i++) {
+        await expectTRPCError(
+          anonymous.auth.login.mutate({ username, password: 'nope-nope' }),
+          'UNAUTHORIZED',
+        );
+      }
+      await anonymous.auth.login.mutate({ username, password });
+    }
+  });
+});
+
+describe('bad credentials', () => {
+  it('answers UNAUTHORIZED without credentials', async () => {
+    await expectTRPCError(server.client().auth.me.query(), 'UNAUTHORIZED', 401);
+  });
+
+  it('answers UNAUTHORIZED for a garbage bearer token', async () => {
+    for (const token of ['garbage', 'a.b.c', 'mrx_short', 'mrx_AAAAAAAAAAAA_' + 'x'.repeat(43)]) {
+      await expectTRPCError(server.client({ token }).auth.me.query(), 'UNAUTHORIZED', 401);
+    }
+  });
+
+  it('answers UNAUTHORIZED for an expired token', async () => {
+    const { user } = await signUp(server, 'expired');
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(user.id)
+      .setIssuer('mirix-ts')
+      .setAudience('mirix-ts')
+      .setIssuedAt(now - 7200)
+      .setExpirationTime(now - 3600)
+      .sign(new TextEncoder().encode(server.env.JWT_SECRET));
+    await expectTRPCError(server.client({ token: expired }).auth.me.query(), 'UNAUTHORIZED', 401);
+  });
+
+  it('answers UNAUTHORIZED for a token signed with another secret', async () => {
+    const { user } = await signUp(server, 'forged');
+    const forged = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(user.id)
+      .setIssuer('mirix-ts')
+      .setAudience('mirix-ts')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('a-completely-different-secret-of-32+chars'));
+    await expectTRPCError(server.client({ token: forged }).auth.me.query(), 'UNAUTHORIZED', 401);
+  });
+});
+
+describe('API keys', () => {
+  it('shows a new key once, stores only its hash, and accepts it as a bearer credential', async () => {
+    const { user, client } = await signUp(server, 'keys');
+    const created = await client.apiKeys.create.mutate({ name: 'ci server' });
+    expect(created.key).toMatch(/^mrx_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
+    expect(created.key.startsWith(created.prefix)).toBe(true);
+
+    const row = await server.orm.em.fork().findOneOrFail(ApiKey, { id: created.id });
+    expect(row.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(row)).not.toContain(created.key);
+
+    const listed = await client.apiKeys.list.query();
+    expect(listed.map((k) => k.id)).toEqual([created.id]);
+    expect(listed[0]).not.toHaveProperty('key');
+    expect(listed[0]).not.toHaveProperty('hash');
+
+    const viaKey = server.client({ apiKey: created.key });
+    expect((await viaKey.auth.me.query()).id).toBe(user.id);
+    const afterUse = await client.apiKeys.list.query();
+    expect(afterUse[0]?.lastUsedAt).toBeInstanceOf(Date);
+  });
+
+  it('rejects a revoked key with UNAUTHORIZED', async () => {
+    const { client } = await signUp(server, 'revoke');
+    const created = await client.apiKeys.create.mutate({ name: 'short-lived' });
+    const viaKey = server.client({ apiKey: created.key });
+    await viaKey.auth.me.query();
+    const revoked = await client.apiKeys.revoke.mutate({ id: created.id });
+    expect(revoked.revokedAt).toBeInstanceOf(Date);
+    await expectTRPCError(viaKey.auth.me.query(), 'UNAUTHORIZED', 401);
+  });
+
+  it('rejects an expired key with UNAUTHORIZED', async () => {
+    const { client } = await signUp(server, 'keyexp');
+    const created = await client.apiKeys.create.mutate({ name: 'expiring', expiresInDays: 1 });
+    await server.orm.em
+      .fork()
+      .nativeUpdate(ApiKey, { id: created.id }, { expiresAt: new Date(Date.now() - 1000) });
+    await expectTRPCError(server.client({ apiKey: created.key }).auth.me.query(), 'UNAUTHORIZED', 401);
+  });
+
+  it('rejects a key whose secret part is wrong even when its prefix is real', async () => {
+    const { client } = await signUp(server, 'keyforge');
+    const created = await client.apiKeys.create.mutate({ name: 'real' });
+    const forged = `${created.prefix}_${'A'.repeat(43)}`;
+    await expectTRPCError(server.client({ apiKey: forged }).auth.me.query(), 'UNAUTHORIZED', 401);
+  });
+
+  it("treats another user's key as NOT_FOUND when revoking and never lists it", async () => {
+    const alice = await signUp(server, 'alicek');
+    const bob = await signUp(server, 'bobk');
+    const key = await alice.client.apiKeys.create.mutate({ name: 'alice key' });
+    await expectTRPCError(bob.client.apiKeys.revoke.mutate({ id: key.id }), 'NOT_FOUND', 404);
+    expect(await bob.client.apiKeys.list.query()).toEqual([]);
+    expect((await server.client({ apiKey: key.key }).auth.me.query()).id).toBe(alice.user.id);
+  });
+});
+
+describe('logging', () => {
+  it('never writes passwords, tokens or API keys to the log', async () => {
+    const { password, token, client } = await signUp(server, 'logged');
+    const created = await client.apiKeys.create.mutate({ name: 'log check' });
+    await server.client({ apiKey: created.key }).auth.me.query();
+    await expectTRPCError(server.client({ token: `${token}x` }).auth.me.query(), 'UNAUTHORIZED');
+    const all = server.logs.join('\n');
+    expect(all).toContain('/trpc/auth.me');
+    for (const secret of [password, token, created.key]) expect(all).not.toContain(secret);
+  });
+});

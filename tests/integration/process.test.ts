@@ -1,0 +1,104 @@
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { runCommand, startProcess } from '../support/run.js';
+
+const TSX = 'node_modules/.bin/tsx';
+
+describe('configuration', () => {
+  it('refuses to start with a readable list of every missing or invalid variable', async () => {
+    const res = await runCommand(TSX, ['server/main.ts'], {
+      DATABASE_URL: '',
+      REDIS_URL: 'http://not-redis',
+      PORT: 'eighty',
+      NODE_ENV: 'development',
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('Invalid environment');
+    expect(res.stderr).toMatch(/DATABASE_URL: /);
+    expect(res.stderr).toMatch(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(res.stderr).toMatch(/PORT: /);
+    expect(res.stderr).not.toMatch(/\n\s+at /); // a list, not a stack trace
+  });
+
+  it('requires JWT_SECRET in production', async () => {
+    const res = await runCommand(TSX, ['server/main.ts'], {
+      DATABASE_URL: 'postgresql://u:p@127.0.0.1:1/db',
+      REDIS_URL: 'redis://127.0.0.1:1',
+      NODE_ENV: 'production',
+      JWT_SECRET: '',
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/JWT_SECRET: required in production/);
+  });
+});
+
+describe('server/main.ts', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('serves, then on SIGTERM stops accepting, finishes the in-flight request, and exits 0', async () => {
+    const proc = startProcess(TSX, ['server/main.ts'], {
+      DATABASE_URL: db.url,
+      REDIS_URL: inject('redisUrl'),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      JWT_SECRET: 'a'.repeat(40),
+    });
+    try {
+      await expect
+        .poll(() => /"port":(\d+)/.exec(proc.output.stdout)?.[1], { timeout: 30_000, interval: 100 })
+        .toBeDefined();
+      const port = Number(/"port":(\d+)/.exec(proc.output.stdout)![1]);
+      const base = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${base}/ready`)).status).toBe(200);
+
+      // An in-flight request: headers sent, body still coming.
+      const body = JSON.stringify({
+        json: { username: 'inflight', email: 'inflight@example.com', password: 'password123' },
+      });
+      const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = http.request(
+          `${base}/trpc/auth.register`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          },
+        );
+        req.on('error', reject);
+        req.write(body.slice(0, 10));
+        void expect
+          .poll(() => proc.output.stdout.includes('shutting down'), { timeout: 10_000, interval: 20 })
+          .toBe(true)
+          .then(async () => {
+            // New connections are refused while the old one finishes.
+            await expect(fetch(`${base}/health`)).rejects.toThrow();
+            req.end(body.slice(10));
+          });
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      proc.child.kill('SIGTERM');
+
+      const res = await response;
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('inflight');
+      expect(await proc.exited).toBe(0);
+      expect(proc.output.stdout).toContain('shutdown complete');
+    } finally {
+      proc.child.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,122 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { TRPCClientError } from '@trpc/client';
+import type { Redis } from 'ioredis';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { expect, inject } from 'vitest';
+import { type AppRouter, createMirixClient, type MirixClient } from '../../client/index.js';
+import { type AppEnv, createApp } from '../../server/app.js';
+import { createOrmConfig } from '../../server/db/orm-config.js';
+import { createLogger } from '../../server/logger.js';
+import { createApiRedis } from '../../server/redis.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+
+export interface TestServer {
+  url: string;
+  env: AppEnv;
+  orm: MikroORM;
+  redis: Redis;
+  db: TestDatabase;
+  /** Every log line the app wrote, as raw JSON text. */
+  logs: string[];
+  client: (credential?: { token?: string; apiKey?: string }) => MirixClient;
+  close: () => Promise<void>;
+}
+
+export interface TestServerOptions {
+  env?: Partial<AppEnv>;
+  /** Use this ORM instead of one on a fresh database (the caller closes it). */
+  orm?: MikroORM;
+  redisUrl?: string;
+}
+
+export function testOrmConfig(url: string) {
+  return createOrmConfig({
+    DATABASE_URL: url,
+    DB_POOL_MAX: 5,
+    DB_CONNECT_TIMEOUT_MS: 2000,
+    NODE_ENV: 'test',
+  });
+}
+
+/** The real app on an ephemeral loopback port, on its own database and Redis key space. */
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const db = opts.orm ? null : await createTestDatabase();
+  const orm = opts.orm ?? (await MikroORM.init(testOrmConfig(db!.url)));
+  const redis = createApiRedis(opts.redisUrl ?? inject('redisUrl'));
+  redis.on('error', () => {});
+  const logs: string[] = [];
+  const logger = createLogger(
+    { LOG_LEVEL: 'debug' },
+    new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        logs.push(chunk.toString('utf8'));
+        cb();
+      },
+    }),
+  );
+  const env: AppEnv = {
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    ACCESS_TOKEN_TTL_SECONDS: 3600,
+    LOGIN_MAX_FAILURES: 5,
+    LOGIN_MAX_FAILURES_PER_ADDRESS: 1000,
+    LOGIN_FAILURE_WINDOW_SECONDS: 600,
+    TRUST_PROXY: 'loopback',
+    ...opts.env,
+  };
+  const app = createApp({ env, orm, redis, logger, redisKeyPrefix: `test:${randomUUID()}` });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    env,
+    orm,
+    redis,
+    db: db ?? { name: '', url: '', drop: async () => {} },
+    logs,
+    client: (credential = {}) => createMirixClient({ url, ...credential }),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      redis.disconnect();
+      if (!opts.orm) {
+        await orm.close(true);
+        await db!.drop();
+      }
+    },
+  };
+}
+
+let counter = 0;
+
+/** Registers a fresh user and logs in; returns the user, its token and a client using it. */
+export async function signUp(server: TestServer, name = 'user') {
+  const username = `${name}${++counter}_${randomBytes(3).toString('hex')}`;
+  const password = `pw-${randomBytes(8).toString('hex')}`;
+  const anonymous = server.client();
+  const user = await anonymous.auth.register.mutate({ username, email: `${username}@example.com`, password });
+  const { accessToken } = await anonymous.auth.login.mutate({ username, password });
+  return { user, username, password, token: accessToken, client: server.client({ token: accessToken }) };
+}
+
+/** Asserts that a call failed with this tRPC code (and so this HTTP status). */
+export async function expectTRPCError(promise: Promise<unknown>, code: string, httpStatus?: number) {
+  const err = await promise.then(
+    () => {
+      throw new Error(`expected ${code}, but the call succeeded`);
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(TRPCClientError);
+  const clientError = err as TRPCClientError<AppRouter>;
+  expect(clientError.data?.code).toBe(code);
+  if (httpStatus !== undefined) expect(clientError.data?.httpStatus).toBe(httpStatus);
+  return clientError as TRPCClientError<AppRouter> & {
+    data: NonNullable<TRPCClientError<AppRouter>['data']>;
+  };
+}
