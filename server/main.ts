@@ -9,7 +9,7 @@ const { env, warnings } = loadEnvOrExit();
 const logger = createLogger(env);
 for (const warning of warnings) logger.warn(warning);
 
-const orm = await initOrm(env);
+const orm = await initOrm(env, logger);
 const redis = createApiRedis(env.REDIS_URL);
 redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
 

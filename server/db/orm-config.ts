@@ -1,6 +1,7 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
 import type { Env } from '../env.js';
 import { entities } from './entities.js';
 
@@ -8,8 +9,13 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 export type OrmEnv = Pick<Env, 'DATABASE_URL' | 'DB_POOL_MAX' | 'DB_CONNECT_TIMEOUT_MS' | 'NODE_ENV'>;
 
-/** The MikroORM configuration for a given environment (used by the server, workers, CLI and tests). */
-export function createOrmConfig(env: OrmEnv, overrides: Partial<Options> = {}) {
+/**
+ * The MikroORM configuration for a given environment (used by the server, workers, CLI and tests).
+ * With a logger, the driver's own warnings (dropped connections, ...) go to it as structured lines
+ * instead of to stdout.
+ */
+export function createOrmConfig(env: OrmEnv, overrides: Partial<Options> = {}, logger?: Logger) {
+  const log = logger?.child({ component: 'db' });
   return defineConfig({
     clientUrl: env.DATABASE_URL,
     entities,
@@ -18,7 +24,18 @@ export function createOrmConfig(env: OrmEnv, overrides: Partial<Options> = {}) {
     allowGlobalContext: false,
     forceUtcTimezone: true,
     pool: { min: 0, max: env.DB_POOL_MAX, acquireTimeoutMillis: env.DB_CONNECT_TIMEOUT_MS },
-    driverOptions: { connection: { connectionTimeoutMillis: env.DB_CONNECT_TIMEOUT_MS } },
+    driverOptions: {
+      connection: { connectionTimeoutMillis: env.DB_CONNECT_TIMEOUT_MS },
+      ...(log && {
+        log: {
+          warn: (message: unknown) => log.warn({ detail: String(message) }, 'database driver warning'),
+          error: (message: unknown) => log.error({ detail: String(message) }, 'database driver error'),
+          deprecate: (message: unknown) =>
+            log.debug({ detail: String(message) }, 'database driver deprecation'),
+          debug: (message: unknown) => log.debug({ detail: String(message) }, 'database driver debug'),
+        },
+      }),
+    },
     migrations: {
       tableName: 'mikro_orm_migrations',
       path: `${root}migrations`,

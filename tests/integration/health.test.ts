@@ -39,9 +39,17 @@ describe('/health and /ready with every service up', () => {
     });
   });
 
-  it('echoes a caller-supplied request id, or makes one up', async () => {
-    const given = await fetch(`${server.url}/health`, { headers: { 'x-request-id': 'trace-123' } });
+  it('echoes a caller-supplied request id, or makes one up, and logs requests with it', async () => {
+    const given = await fetch(`${server.url}/ready`, { headers: { 'x-request-id': 'trace-123' } });
     expect(given.headers.get('x-request-id')).toBe('trace-123');
+    const line = server.logs
+      .map((l) => JSON.parse(l) as { req?: { id?: string; path?: string } })
+      .find((l) => l.req?.id === 'trace-123');
+    expect(line?.req?.path).toBe('/ready');
+    const spoofed = await fetch(`${server.url}/health`, {
+      headers: { 'x-request-id': 'bad id\twith spaces' },
+    });
+    expect(spoofed.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const made = await fetch(`${server.url}/health`);
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });

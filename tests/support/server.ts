@@ -1,6 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { TRPCClientError } from '@trpc/client';
 import type { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,13 +33,13 @@ export interface TestServerOptions {
   redisUrl?: string;
 }
 
+/** ORM settings for tests: small pool, short timeouts, driver chatter to a silent logger. */
 export function testOrmConfig(url: string) {
-  return createOrmConfig({
-    DATABASE_URL: url,
-    DB_POOL_MAX: 5,
-    DB_CONNECT_TIMEOUT_MS: 2000,
-    NODE_ENV: 'test',
-  });
+  return createOrmConfig(
+    { DATABASE_URL: url, DB_POOL_MAX: 5, DB_CONNECT_TIMEOUT_MS: 2000, NODE_ENV: 'test' },
+    {},
+    pino({ level: 'silent' }),
+  );
 }
 
 /** The real app on an ephemeral loopback port, on its own database and Redis key space. */
