@@ -7,7 +7,14 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Env } from './env.js';
 import { checkReadiness } from './health.js';
+import { JobQueues } from './jobs/queues.js';
 import { LoginLimiter } from './modules/auth/login-limiter.js';
+import {
+  createEmbeddingProvider,
+  type EmbeddingEnv,
+  type EmbeddingProvider,
+} from './modules/embeddings/embedding.provider.js';
+import { VaultCipher } from './modules/memory/vault-cipher.js';
 import { TokenService } from './modules/auth/tokens.js';
 import { createContextFactory } from './trpc/context.js';
 import { appRouter } from './trpc/routers/_app.js';
@@ -20,7 +27,11 @@ export type AppEnv = Pick<
   | 'LOGIN_MAX_FAILURES_PER_ADDRESS'
   | 'LOGIN_FAILURE_WINDOW_SECONDS'
   | 'TRUST_PROXY'
+  | 'VAULT_KEYS'
+  | 'QUEUE_PREFIX'
+  | EmbeddingEnvKeys
 >;
+type EmbeddingEnvKeys = keyof EmbeddingEnv;
 
 export interface AppDeps {
   env: AppEnv;
@@ -38,14 +49,20 @@ export interface AppServices {
   redis: Redis;
   tokens: TokenService;
   loginLimiter: LoginLimiter;
+  cipher: VaultCipher;
+  queues: JobQueues;
+  embeddings: EmbeddingProvider;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
 /** Builds the HTTP app without listening, so tests and main.ts mount the same thing. */
-export function createApp(deps: AppDeps): express.Express {
+export function createApp(deps: AppDeps): { app: express.Express; services: AppServices } {
   const { env, logger } = deps;
   const services: AppServices = {
+    cipher: new VaultCipher(env.VAULT_KEYS),
+    queues: new JobQueues(deps.redis, env.QUEUE_PREFIX),
+    embeddings: createEmbeddingProvider(env),
     orm: deps.orm,
     redis: deps.redis,
     tokens: new TokenService(env.JWT_SECRET, env.ACCESS_TOKEN_TTL_SECONDS),
@@ -124,5 +141,5 @@ export function createApp(deps: AppDeps): express.Express {
   };
   app.use(onError);
 
-  return app;
+  return { app, services };
 }

@@ -30,13 +30,52 @@ const ZEnv = z.object({
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
   LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** `hashed`: the offline lexical embedder (no network). `openai`: any OpenAI-compatible endpoint. */
+  EMBEDDING_PROVIDER: z.enum(['hashed', 'openai']).default('hashed'),
+  /** Defaults to `mirix-hashed-v1` (hashed) or `text-embedding-3-small` (openai). */
+  EMBEDDING_MODEL: z.string().min(1).max(200).optional(),
+  EMBEDDING_DIM: z.coerce.number().int().min(16).max(4000).default(768),
+  /** Falls back to OPENAI_BASE_URL / OPENAI_API_KEY. */
+  EMBEDDING_BASE_URL: z.url().optional(),
+  EMBEDDING_API_KEY: z.string().min(1).optional(),
+  /** Texts per provider call (the worker gathers at least this many across jobs when it can). */
+  EMBEDDING_BATCH_SIZE: z.coerce.number().int().min(1).max(2048).default(128),
+  /**
+   * Knowledge-vault encryption keys: `id:base64(32 bytes)`, comma-separated; the first encrypts,
+   * all decrypt (rotation). Required in production.
+   */
+  VAULT_KEYS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return undefined;
+      const keys = new Map<string, Buffer>();
+      for (const part of v.split(',').map((p) => p.trim())) {
+        const match = /^([A-Za-z0-9_-]{1,64}):([A-Za-z0-9+/=_-]+)$/.exec(part);
+        const key = match?.[2] ? Buffer.from(match[2], 'base64') : null;
+        if (!match?.[1] || key?.length !== 32) {
+          ctx.addIssue({ code: 'custom', message: 'each key must be id:base64 of exactly 32 bytes' });
+          return z.NEVER;
+        }
+        keys.set(match[1], key);
+      }
+      return { activeKeyId: v.split(':')[0]!.trim(), keys };
+    }),
+  /** BullMQ key prefix in Redis. */
+  QUEUE_PREFIX: z.string().min(1).max(50).default('mirix'),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(64),
+  /** How often the worker looks for memories still waiting for an embedding. */
+  EMBED_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
 });
 
 type ParsedEnv = z.infer<typeof ZEnv>;
-export type Env = Omit<ParsedEnv, 'JWT_SECRET'> & { JWT_SECRET: string };
+export type Env = Omit<ParsedEnv, 'JWT_SECRET' | 'EMBEDDING_MODEL'> & {
+  JWT_SECRET: string;
+  EMBEDDING_MODEL: string;
+};
 
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {
@@ -78,7 +117,16 @@ export function parseEnv(source: Record<string, string | undefined>): LoadedEnv 
       'JWT_SECRET is not set: generated an ephemeral one. Tokens stop working when the process restarts; set JWT_SECRET in .env.',
     );
   }
-  return { env: { ...parsed, JWT_SECRET: jwtSecret }, warnings };
+  if (!parsed.VAULT_KEYS) {
+    if (parsed.NODE_ENV === 'production') {
+      throw new EnvError(['VAULT_KEYS: required in production (id:base64 of 32 random bytes)']);
+    }
+    warnings.push('VAULT_KEYS is not set: knowledge-vault writes and reveals answer 503 until it is.');
+  }
+  const embeddingModel =
+    parsed.EMBEDDING_MODEL ??
+    (parsed.EMBEDDING_PROVIDER === 'hashed' ? 'mirix-hashed-v1' : 'text-embedding-3-small');
+  return { env: { ...parsed, JWT_SECRET: jwtSecret, EMBEDDING_MODEL: embeddingModel }, warnings };
 }
 
 /**

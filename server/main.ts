@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { initOrm } from './db/orm.js';
 import { loadEnvOrExit } from './env.js';
 import { createLogger } from './logger.js';
+import { assertEmbeddingColumn, EmbeddingDimensionMismatch } from './modules/embeddings/embedding-column.js';
 import { createApiRedis } from './redis.js';
 
 const { env, warnings } = loadEnvOrExit();
@@ -10,10 +11,20 @@ const logger = createLogger(env);
 for (const warning of warnings) logger.warn(warning);
 
 const orm = await initOrm(env, logger);
+try {
+  await assertEmbeddingColumn(orm.em.fork(), env.EMBEDDING_DIM);
+} catch (err) {
+  if (err instanceof EmbeddingDimensionMismatch) {
+    logger.fatal(err.message);
+    await orm.close();
+    process.exit(1);
+  }
+  throw err;
+}
 const redis = createApiRedis(env.REDIS_URL);
 redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
 
-const app = createApp({ env, orm, redis, logger });
+const { app, services } = createApp({ env, orm, redis, logger });
 const server: Server = app.listen(env.PORT, env.HOST, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
@@ -44,6 +55,7 @@ async function shutdown(signal: string): Promise<void> {
     server.closeIdleConnections();
   });
   clearTimeout(force);
+  await services.queues.close();
   await orm.close();
   await redis.quit().catch(() => redis.disconnect());
   logger.info('shutdown complete');

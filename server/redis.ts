@@ -1,3 +1,4 @@
+import type { RedisOptions as WorkerRedisOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 
 /**
@@ -12,4 +13,23 @@ export function createApiRedis(url: string): Redis {
     lazyConnect: false,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
+}
+
+/**
+ * Plain connection options for BullMQ workers (and their queues): BullMQ opens and closes its
+ * own connections from these, so the process can exit; `maxRetriesPerRequest: null` lets blocking
+ * commands wait through a Redis restart instead of failing the worker.
+ */
+export function workerRedisOptions(url: string): WorkerRedisOptions {
+  const u = new URL(url);
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: Number(u.port || 6379),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    maxRetriesPerRequest: null,
+    retryStrategy: (attempt: number) => Math.min(attempt * 500, 5000),
+  };
 }

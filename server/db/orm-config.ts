@@ -5,6 +5,14 @@ import type { Logger } from 'pino';
 import type { Env } from '../env.js';
 import { entities } from './entities.js';
 
+/** Per-connection settings for memory search (see search.service.ts). */
+export const SESSION_SETTINGS =
+  "set hnsw.ef_search = 64; set hnsw.iterative_scan = 'relaxed_order'; set pg_trgm.word_similarity_threshold = 0.5";
+
+interface PgConnection {
+  query: (sql: string, cb: (err: Error | null) => void) => void;
+}
+
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 export type OrmEnv = Pick<Env, 'DATABASE_URL' | 'DB_POOL_MAX' | 'DB_CONNECT_TIMEOUT_MS' | 'NODE_ENV'>;
@@ -23,7 +31,16 @@ export function createOrmConfig(env: OrmEnv, overrides: Partial<Options> = {}, l
     // Identity maps are per request / per job: a forgotten fork must fail loudly, not leak state.
     allowGlobalContext: false,
     forceUtcTimezone: true,
-    pool: { min: 0, max: env.DB_POOL_MAX, acquireTimeoutMillis: env.DB_CONNECT_TIMEOUT_MS },
+    pool: {
+      min: 0,
+      max: env.DB_POOL_MAX,
+      acquireTimeoutMillis: env.DB_CONNECT_TIMEOUT_MS,
+      // Search settings, once per connection instead of once per query: HNSW keeps scanning
+      // until filtered results fill the LIMIT, and the trigram operator's threshold.
+      afterCreate: (conn: PgConnection, done: (err: Error | null, conn: PgConnection) => void) => {
+        conn.query(SESSION_SETTINGS, (err) => done(err, conn));
+      },
+    },
     driverOptions: {
       connection: { connectionTimeoutMillis: env.DB_CONNECT_TIMEOUT_MS },
       ...(log && {

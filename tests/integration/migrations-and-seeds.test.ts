@@ -118,6 +118,7 @@ describe('development seeds', () => {
       DATABASE_URL: db.url,
       NODE_ENV: 'production',
       JWT_SECRET: 'x'.repeat(40),
+      VAULT_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
     });
     expect(res.code).not.toBe(0);
     expect(res.stderr).toMatch(/Refusing to seed/);

@@ -11,8 +11,16 @@ import { type AppRouter, createMirixClient, type MirixClient } from '../../clien
 import { type AppEnv, createApp } from '../../server/app.js';
 import { createOrmConfig } from '../../server/db/orm-config.js';
 import { createLogger } from '../../server/logger.js';
-import { createApiRedis } from '../../server/redis.js';
+import { createApiRedis, workerRedisOptions } from '../../server/redis.js';
+import {
+  createEmbeddingProvider,
+  type EmbeddingProvider,
+} from '../../server/modules/embeddings/embedding.provider.js';
+import { startEmbedWorker } from '../../workers/embed-worker.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+
+/** A fixed vault key for tests (never used outside them). */
+export const TEST_VAULT_KEYS = { activeKeyId: 'test1', keys: new Map([['test1', Buffer.alloc(32, 7)]]) };
 
 export interface TestServer {
   url: string;
@@ -65,9 +73,14 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     LOGIN_MAX_FAILURES_PER_ADDRESS: 1000,
     LOGIN_FAILURE_WINDOW_SECONDS: 600,
     TRUST_PROXY: 'loopback',
+    VAULT_KEYS: TEST_VAULT_KEYS,
+    QUEUE_PREFIX: `test-${randomUUID()}`,
+    EMBEDDING_PROVIDER: 'hashed',
+    EMBEDDING_MODEL: 'mirix-hashed-v1',
+    EMBEDDING_DIM: 768,
     ...opts.env,
   };
-  const app = createApp({ env, orm, redis, logger, redisKeyPrefix: `test:${randomUUID()}` });
+  const { app, services } = createApp({ env, orm, redis, logger, redisKeyPrefix: `test:${randomUUID()}` });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -84,6 +97,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.queues.close();
       redis.disconnect();
       if (!opts.orm) {
         await orm.close(true);
@@ -120,4 +134,22 @@ export async function expectTRPCError(promise: Promise<unknown>, code: string, h
   return clientError as TRPCClientError<AppRouter> & {
     data: NonNullable<TRPCClientError<AppRouter>['data']>;
   };
+}
+
+/** The embed worker, in-process, on the test server's database and queue prefix. */
+export function startTestWorker(
+  server: TestServer,
+  opts: { provider?: EmbeddingProvider; sweepMinAgeMs?: number; batchSize?: number } = {},
+) {
+  return startEmbedWorker({
+    orm: server.orm,
+    provider: opts.provider ?? createEmbeddingProvider(server.env),
+    log: pino({ level: 'silent' }),
+    connection: workerRedisOptions(inject('redisUrl')),
+    prefix: server.env.QUEUE_PREFIX,
+    concurrency: 64,
+    batchSize: opts.batchSize ?? 128,
+    sweepIntervalMs: 3_600_000,
+    sweepMinAgeMs: opts.sweepMinAgeMs ?? 0,
+  });
 }

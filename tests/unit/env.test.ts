@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EnvError, parseEnv } from '../../server/env.js';
 
+const VAULT_KEYS = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
 const minimal = { DATABASE_URL: 'postgresql://u:p@localhost:5432/db', REDIS_URL: 'redis://localhost:6379/0' };
 
 describe('parseEnv', () => {
@@ -42,9 +43,36 @@ describe('parseEnv', () => {
     expect(() => parseEnv({ ...minimal, JWT_SECRET: 'short' })).toThrow(
       /JWT_SECRET: must be at least 32 characters/,
     );
-    const { env, warnings } = parseEnv({ ...minimal, NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) });
+    const { env, warnings } = parseEnv({
+      ...minimal,
+      NODE_ENV: 'production',
+      JWT_SECRET: 's'.repeat(32),
+      VAULT_KEYS,
+    });
     expect(env.JWT_SECRET).toBe('s'.repeat(32));
     expect(warnings).toEqual([]);
+  });
+
+  it('requires vault keys in production and parses key rings', () => {
+    expect(() => parseEnv({ ...minimal, NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) })).toThrow(
+      /VAULT_KEYS: required in production/,
+    );
+    expect(() => parseEnv({ ...minimal, VAULT_KEYS: 'k1:dG9vLXNob3J0' })).toThrow(/exactly 32 bytes/);
+    const other = Buffer.alloc(32, 2).toString('base64');
+    const { env } = parseEnv({ ...minimal, VAULT_KEYS: `${VAULT_KEYS}, old:${other}` });
+    expect(env.VAULT_KEYS?.activeKeyId).toBe('k1');
+    expect([...(env.VAULT_KEYS?.keys.keys() ?? [])]).toEqual(['k1', 'old']);
+  });
+
+  it('picks the embedding model from the provider unless one is given', () => {
+    expect(parseEnv(minimal).env.EMBEDDING_MODEL).toBe('mirix-hashed-v1');
+    expect(parseEnv({ ...minimal, EMBEDDING_PROVIDER: 'openai' }).env.EMBEDDING_MODEL).toBe(
+      'text-embedding-3-small',
+    );
+    expect(
+      parseEnv({ ...minimal, EMBEDDING_PROVIDER: 'openai', EMBEDDING_MODEL: 'nomic-embed-text' }).env
+        .EMBEDDING_MODEL,
+    ).toBe('nomic-embed-text');
   });
 
   it('parses TRUST_PROXY into what Express expects', () => {

@@ -62,6 +62,28 @@ function isUnavailable(err: unknown): boolean {
 }
 
 /**
+ * Database errors carry the failed SQL with its values inlined (password hashes, vault
+ * ciphertext, ...): log what identifies the failure, not the statement.
+ */
+function loggable(err: unknown): unknown {
+  if (!(err instanceof DriverException)) return err;
+  const e = err as DriverException & { constraint?: string; table?: string; column?: string };
+  const reason = err.message.includes(' - ')
+    ? err.message.slice(err.message.lastIndexOf(' - ') + 3)
+    : err.name;
+  return {
+    type: err.name,
+    message: reason,
+    code: e.code,
+    sqlState: e.sqlState,
+    table: e.table,
+    column: e.column,
+    constraint: e.constraint,
+    stack: err.stack?.split('\n').slice(1).join('\n'),
+  };
+}
+
+/**
  * The one place that turns what services throw into transport errors. Anything unexpected becomes
  * a bare INTERNAL_SERVER_ERROR: the details go to the log, never to the client.
  */
@@ -86,6 +108,6 @@ export function toTRPCError(err: unknown, ctx: Context): TRPCError {
       message: 'A backing service is unavailable; retry shortly',
     });
   }
-  ctx.log.error({ err }, 'unhandled error');
+  ctx.log.error({ err: loggable(err) }, 'unhandled error');
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
 }

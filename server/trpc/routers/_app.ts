@@ -2,6 +2,7 @@ import { router } from '../init.js';
 import { adminRouter } from './admin.router.js';
 import { agentsRouter } from './agents.router.js';
 import { apiKeysRouter, authRouter } from './auth.router.js';
+import { memoryRouter } from './memory.router.js';
 import { messagesRouter } from './messages.router.js';
 
 export const appRouter = router({
@@ -9,6 +10,7 @@ export const appRouter = router({
   apiKeys: apiKeysRouter,
   agents: agentsRouter,
   messages: messagesRouter,
+  memory: memoryRouter,
   admin: adminRouter,
 });
 

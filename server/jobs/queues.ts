@@ -1,0 +1,82 @@
+import { type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { EMBED_JOB_CHUNK, embedJobId, JOBS, type JobName, type JobPayload } from '../../shared/jobs/index.js';
+
+/** Retries with exponential backoff; finished jobs are kept for a while for inspection, then dropped. */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { count: 1000, age: 3600 },
+  removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
+};
+
+/** Producer side of the job contracts in shared/jobs: typed, validated enqueueing. */
+export class JobQueues {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private queue(name: string): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, {
+        connection: this.connection,
+        prefix: this.prefix,
+        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      });
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  /** Validates the payload against its contract, then adds the job (a repeated jobId is a no-op). */
+  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts: JobsOptions = {}): Promise<void> {
+    const contract = JOBS[name];
+    const data = contract.schema.parse(payload);
+    await this.queue(contract.queue).add(name, data, opts);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}
+
+/**
+ * Asks the embed worker to embed these items. Best effort by design: the rows are already
+ * committed with `embedding = null`, and the worker's sweep finds any that never got a job (for
+ * instance because Redis was down), so a failure here is logged, not thrown.
+ */
+export async function scheduleEmbeddings(
+  queues: JobQueues,
+  log: Logger,
+  items: { id: string; updatedAt: Date }[],
+  reason: 'write' | 'sweep' | 'reembed' = 'write',
+  jobIdSalt = '',
+): Promise<boolean> {
+  try {
+    for (let i = 0; i < items.length; i += EMBED_JOB_CHUNK) {
+      const chunk = items.slice(i, i + EMBED_JOB_CHUNK);
+      await queues.enqueue(
+        'embed',
+        { itemIds: chunk.map((c) => c.id), reason },
+        {
+          jobId: embedJobId(
+            chunk.map((c) => ({ id: c.id, version: c.updatedAt })),
+            jobIdSalt,
+          ),
+        },
+      );
+    }
+    return true;
+  } catch (err) {
+    log.warn(
+      { err, items: items.length },
+      'could not enqueue embedding jobs; the sweep will pick these items up',
+    );
+    return false;
+  }
+}

@@ -1,0 +1,147 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { toSql } from 'pgvector';
+import type { Logger } from 'pino';
+import { MemoryItem } from '../memory/memory.entity.js';
+import { MEMORY_DEFS } from '../memory/memory.registry.js';
+import type { EmbeddingProvider } from './embedding.provider.js';
+
+interface PendingText {
+  id: string;
+  version: Date;
+  text: string;
+}
+
+/**
+ * Loads the items that still need a vector (live, not a vault item, no embedding yet) and the
+ * text to embed for each.
+ */
+export async function loadEmbeddable(em: EntityManager, ids: string[]): Promise<PendingText[]> {
+  const items = await em.find(MemoryItem, {
+    id: { $in: ids },
+    deletedAt: null,
+    embedding: null,
+    memoryType: { $ne: 'knowledge_vault' },
+  });
+  return items.flatMap((item) => {
+    const text = MEMORY_DEFS[item.memoryType].embeddingText?.(item);
+    return text ? [{ id: item.id, version: item.updatedAt, text }] : [];
+  });
+}
+
+/**
+ * Writes a batch of vectors in one statement and returns the ids written. A row changed since it was read (its updated_at
+ * moved) is skipped: its new text has its own job.
+ */
+export async function writeVectors(
+  em: EntityManager,
+  model: string,
+  batch: { id: string; version: Date; vector: number[] }[],
+): Promise<string[]> {
+  if (batch.length === 0) return [];
+  const res = await em.getConnection().execute<{ id: string }[]>(
+    `update memories m set embedding = v.embedding::vector, embedding_model = ?
+     from (select unnest(?::uuid[]) as id, unnest(?::text[]) as embedding, unnest(?::timestamptz[]) as version) v
+     where m.id = v.id and m.updated_at = v.version and m.embedding is null and m.deleted_at is null
+     returning m.id`,
+    [
+      model,
+      `{${batch.map((b) => b.id).join(',')}}`,
+      `{${batch.map((b) => `"${toSql(b.vector) as string}"`).join(',')}}`,
+      `{${batch.map((b) => `"${b.version.toISOString()}"`).join(',')}}`,
+    ],
+  );
+  return res.map((r) => r.id);
+}
+
+interface Waiter {
+  items: PendingText[];
+  resolve: (written: number) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Gathers texts from concurrent jobs into provider calls of `batchSize` (or whatever arrived
+ * within `maxWaitMs`), then writes each batch's vectors in one statement. A failed call fails
+ * every job in it, so each is retried by the queue with backoff.
+ */
+export class EmbedBatcher {
+  private waiting: Waiter[] = [];
+  private queued = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly provider: EmbeddingProvider,
+    private readonly log: Logger,
+    private readonly batchSize: number,
+    private readonly maxWaitMs = 20,
+  ) {}
+
+  /** Embeds and stores these items; resolves with how many vectors were written. */
+  submit(items: PendingText[]): Promise<number> {
+    if (items.length === 0) return Promise.resolve(0);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ items, resolve, reject });
+      this.queued += items.length;
+      if (this.queued >= this.batchSize) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
+    });
+  }
+
+  private flush() {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const waiters = this.waiting;
+    this.waiting = [];
+    this.queued = 0;
+    if (waiters.length === 0) return;
+    const run = this.run(waiters).finally(() => this.inFlight.delete(run));
+    this.inFlight.add(run);
+  }
+
+  private async run(waiters: Waiter[]) {
+    try {
+      const all = waiters.flatMap((w) => w.items);
+      const vectors: number[][] = [];
+      for (let i = 0; i < all.length; i += this.batchSize) {
+        vectors.push(...(await this.provider.embed(all.slice(i, i + this.batchSize).map((t) => t.text))));
+      }
+      const written = new Set<string>();
+      const em = this.orm.em.fork();
+      for (let i = 0; i < all.length; i += this.batchSize) {
+        const chunk = all.slice(i, i + this.batchSize).map((t, j) => ({ ...t, vector: vectors[i + j]! }));
+        for (const id of await writeVectors(em, this.provider.model, chunk)) written.add(id);
+      }
+      for (const w of waiters) w.resolve(w.items.filter((i) => written.has(i.id)).length);
+    } catch (err) {
+      this.log.warn(
+        { err, texts: waiters.reduce((n, w) => n + w.items.length, 0) },
+        'embedding batch failed',
+      );
+      for (const w of waiters) w.reject(err);
+    }
+  }
+
+  /** Flushes what is waiting and waits for every batch in flight. */
+  async drain(): Promise<void> {
+    this.flush();
+    await Promise.allSettled([...this.inFlight]);
+  }
+}
+
+/** Live, embeddable items still without a vector that have waited at least `minAgeMs`. */
+export async function findPendingEmbeddings(
+  em: EntityManager,
+  minAgeMs: number,
+  limit = 5000,
+): Promise<{ id: string; updatedAt: Date }[]> {
+  const rows = await em.getConnection().execute<{ id: string; updated_at: Date }[]>(
+    `select id, updated_at from memories
+     where embedding is null and deleted_at is null and memory_type <> 'knowledge_vault'
+       and updated_at <= now() - (? * interval '1 millisecond')
+     order by updated_at limit ?`,
+    [minAgeMs, limit],
+  );
+  return rows.map((r) => ({ id: r.id, updatedAt: new Date(r.updated_at) }));
+}

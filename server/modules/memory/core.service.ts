@@ -1,0 +1,138 @@
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { v7 as uuidv7 } from 'uuid';
+import { AppError, AppErrorCode } from '../../errors.js';
+import { getOwnedAgent } from '../agents/agent.service.js';
+import type { User } from '../users/user.entity.js';
+import { CoreMemoryBlock, DEFAULT_CORE_BLOCK_LIMIT } from './core-block.entity.js';
+import type { TCoreBlockResponse } from './memory.schema.js';
+import type { ModifiedBy } from './memory.types.js';
+
+/** Every agent starts with these two blocks (MIRIX's persona and human). */
+export const DEFAULT_CORE_LABELS = ['persona', 'human'] as const;
+
+export function toCoreBlockResponse(b: CoreMemoryBlock): TCoreBlockResponse {
+  return {
+    label: b.label,
+    value: b.value,
+    limit: b.limit,
+    remaining: b.limit - b.value.length,
+    updatedAt: b.updatedAt,
+  };
+}
+
+function assertFits(label: string, current: string, value: string, limit: number) {
+  if (value.length > limit) {
+    const left = Math.max(0, limit - current.length);
+    throw new AppError(
+      AppErrorCode.BadRequest,
+      `Core block "${label}" has ${left} of ${limit} characters left; this write would make it ${value.length} characters (${value.length - limit} too many)`,
+    );
+  }
+}
+
+export async function getCoreBlocks(
+  em: EntityManager,
+  actor: User,
+  agentId: string,
+): Promise<CoreMemoryBlock[]> {
+  const agent = await getOwnedAgent(em, actor, agentId);
+  const blocks = await em.find(
+    CoreMemoryBlock,
+    { agent, deletedAt: null },
+    { orderBy: { createdAt: 'asc', id: 'asc' } },
+  );
+  // Agents created before core memory existed get their default blocks on first read.
+  const missing = DEFAULT_CORE_LABELS.filter((label) => !blocks.some((b) => b.label === label));
+  if (missing.length === 0) return blocks;
+  for (const label of missing) await ensureBlock(em, actor, agent.id, label);
+  return em.find(CoreMemoryBlock, { agent, deletedAt: null }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+}
+
+/** Inserts the block if it does not exist (safe under concurrency). */
+async function ensureBlock(em: EntityManager, actor: User, agentId: string, label: string, limit?: number) {
+  await em
+    .createQueryBuilder(CoreMemoryBlock)
+    .insert({
+      // A query-builder insert skips entity initializers: set the key and timestamps here.
+      id: uuidv7(),
+      createdAt: new Date(),
+      updatedAt: new Date(),
+      agent: agentId,
+      user: actor.id,
+      label,
+      value: '',
+      limit: limit ?? DEFAULT_CORE_BLOCK_LIMIT,
+      lastModified: { at: new Date().toISOString(), operation: 'created', by: 'system' },
+    })
+    .onConflict(['agent', 'label'])
+    .ignore()
+    .execute();
+}
+
+/**
+ * Changes one block under a row lock, so concurrent appends never lose each other's text, and
+ * refuses a value over the limit with how much room there was.
+ */
+async function mutateBlock(
+  em: EntityManager,
+  actor: User,
+  input: { agentId: string; label: string; limit?: number },
+  by: ModifiedBy,
+  operation: 'updated' | 'appended' | 'replaced',
+  change: (current: string) => string,
+): Promise<CoreMemoryBlock> {
+  const agent = await getOwnedAgent(em, actor, input.agentId);
+  await ensureBlock(em, actor, agent.id, input.label, input.limit);
+  return em.transactional(async (tx) => {
+    const block = await tx.findOneOrFail(
+      CoreMemoryBlock,
+      { agent: agent.id, label: input.label },
+      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+    );
+    const limit = input.limit ?? block.limit;
+    const value = change(block.value);
+    assertFits(input.label, block.value, value, limit);
+    block.value = value;
+    block.limit = limit;
+    block.deletedAt = null;
+    block.lastModified = { at: new Date().toISOString(), operation, by };
+    return block;
+  });
+}
+
+export function setCoreBlock(
+  em: EntityManager,
+  actor: User,
+  input: { agentId: string; label: string; value: string; limit?: number },
+  by: ModifiedBy = 'user',
+) {
+  return mutateBlock(em, actor, input, by, 'updated', () => input.value);
+}
+
+export function appendCoreBlock(
+  em: EntityManager,
+  actor: User,
+  input: { agentId: string; label: string; text: string },
+  by: ModifiedBy = 'user',
+) {
+  return mutateBlock(em, actor, input, by, 'appended', (current) =>
+    current.length === 0 ? input.text : `${current}\n${input.text}`,
+  );
+}
+
+export function replaceCoreBlock(
+  em: EntityManager,
+  actor: User,
+  input: { agentId: string; label: string; old: string; new: string },
+  by: ModifiedBy = 'user',
+) {
+  return mutateBlock(em, actor, input, by, 'replaced', (current) => {
+    if (!current.includes(input.old)) {
+      throw new AppError(
+        AppErrorCode.BadRequest,
+        `Core block "${input.label}" does not contain the text to replace`,
+      );
+    }
+    return current.replace(input.old, () => input.new);
+  });
+}

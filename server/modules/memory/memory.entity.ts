@@ -1,0 +1,175 @@
+import { Entity, Enum, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
+import { VectorType } from 'pgvector/mikro-orm';
+import { BaseEntity } from '../../db/base.entity.js';
+import { Agent } from '../agents/agent.entity.js';
+import { User } from '../users/user.entity.js';
+import {
+  type LastModified,
+  MEMORY_TYPES,
+  type MemoryType,
+  SENSITIVITY_LEVELS,
+  type Sensitivity,
+} from './memory.types.js';
+
+/** The embedding column's dimension in the committed migrations (EMBEDDING_DIM's default). */
+export const DEFAULT_EMBEDDING_DIM = 768;
+
+/**
+ * One row per episodic, semantic, procedural, resource or knowledge-vault memory. All five types
+ * share one table so that hybrid search is one index scan per signal instead of five: each type's
+ * own fields are nullable columns, validated per type by the zod schemas in memory.schema.ts.
+ *
+ * Two generated columns feed search (their expressions are written the way PostgreSQL normalizes
+ * them, so schema diffs stay empty): `tsv` (weighted full text: name/title A, summary/caption B,
+ * details/steps C, resource content D) and `trgm_text` (a short field for trigram matching:
+ * trigram similarity over long text is two orders of magnitude slower).
+ */
+@Entity({ tableName: 'memories' })
+@Index({ name: 'memories_agent_type_time_idx', properties: ['agent', 'memoryType', 'createdAt'] })
+@Index({
+  name: 'memories_embedding_hnsw_idx',
+  expression:
+    'create index "memories_embedding_hnsw_idx" on "memories" using hnsw ("embedding" vector_cosine_ops)',
+})
+@Index({
+  name: 'memories_tsv_gin_idx',
+  expression: 'create index "memories_tsv_gin_idx" on "memories" using gin ("tsv")',
+})
+@Index({
+  name: 'memories_trgm_text_gin_idx',
+  expression: 'create index "memories_trgm_text_gin_idx" on "memories" using gin ("trgm_text" gin_trgm_ops)',
+})
+@Index({
+  name: 'memories_pending_embedding_idx',
+  expression:
+    'create index "memories_pending_embedding_idx" on "memories" ("updated_at") where "embedding" is null and "deleted_at" is null and "memory_type" <> \'knowledge_vault\'',
+})
+export class MemoryItem extends BaseEntity<
+  | 'deletedAt'
+  | 'embedding'
+  | 'embeddingModel'
+  | 'occurredAt'
+  | 'eventType'
+  | 'actor'
+  | 'summary'
+  | 'details'
+  | 'name'
+  | 'source'
+  | 'entryType'
+  | 'steps'
+  | 'title'
+  | 'resourceType'
+  | 'content'
+  | 'sensitivity'
+  | 'secretCiphertext'
+  | 'secretKeyId'
+  | 'caption'
+  | 'tsv'
+  | 'trgmText'
+> {
+  @ManyToOne({ entity: () => Agent, ref: true, deleteRule: 'cascade' })
+  agent!: Ref<Agent>;
+
+  /** The agent's owner, denormalized so every query can be scoped by owner without a join. */
+  @ManyToOne({ entity: () => User, ref: true, deleteRule: 'cascade' })
+  @Index()
+  user!: Ref<User>;
+
+  @Enum({ items: () => [...MEMORY_TYPES] })
+  memoryType!: MemoryType;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  deletedAt: Date | null = null;
+
+  @Property({ type: 'json', columnType: 'jsonb' })
+  lastModified!: LastModified;
+
+  /** Null until the embed worker has run (and again after every text change). */
+  @Property({
+    type: VectorType,
+    columnType: `vector(${DEFAULT_EMBEDDING_DIM})`,
+    nullable: true,
+    lazy: true,
+    hidden: true,
+  })
+  embedding: number[] | null = null;
+
+  @Property({ type: 'string', length: 200, nullable: true })
+  embeddingModel: string | null = null;
+
+  // --- episodic ---
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  occurredAt: Date | null = null;
+
+  @Property({ type: 'string', length: 100, nullable: true })
+  eventType: string | null = null;
+
+  @Property({ type: 'string', length: 200, nullable: true })
+  actor: string | null = null;
+
+  // --- shared by episodic, semantic, procedural, resource ---
+  @Property({ type: 'text', nullable: true })
+  summary: string | null = null;
+
+  @Property({ type: 'text', nullable: true })
+  details: string | null = null;
+
+  // --- semantic ---
+  @Property({ type: 'string', length: 500, nullable: true })
+  name: string | null = null;
+
+  /** Semantic and knowledge-vault items: where the knowledge came from. */
+  @Property({ type: 'string', length: 500, nullable: true })
+  source: string | null = null;
+
+  // --- procedural (entryType also for the vault) ---
+  @Property({ type: 'string', length: 100, nullable: true })
+  entryType: string | null = null;
+
+  @Property({ type: 'json', columnType: 'jsonb', nullable: true })
+  steps: string[] | null = null;
+
+  // --- resource ---
+  @Property({ type: 'string', length: 500, nullable: true })
+  title: string | null = null;
+
+  @Property({ type: 'string', length: 100, nullable: true })
+  resourceType: string | null = null;
+
+  @Property({ type: 'text', nullable: true, lazy: true })
+  content: string | null = null;
+
+  // --- knowledge vault ---
+  @Enum({ items: () => [...SENSITIVITY_LEVELS], nullable: true })
+  sensitivity: Sensitivity | null = null;
+
+  /** AES-256-GCM: base64(iv | tag | ciphertext). Never selected except by reveal. */
+  @Property({ type: 'text', nullable: true, lazy: true, hidden: true })
+  secretCiphertext: string | null = null;
+
+  @Property({ type: 'string', length: 64, nullable: true })
+  secretKeyId: string | null = null;
+
+  @Property({ type: 'text', nullable: true })
+  caption: string | null = null;
+
+  // --- generated search columns (written by PostgreSQL, never by the application) ---
+  @Property({
+    type: 'unknown',
+    columnType: 'tsvector',
+    lazy: true,
+    hidden: true,
+    nullable: true,
+    generated: `(((setweight(to_tsvector('english'::regconfig, (((((((COALESCE(name, ''::character varying))::text || ' '::text) || (COALESCE(title, ''::character varying))::text) || ' '::text) || (COALESCE(event_type, ''::character varying))::text) || ' '::text) || (COALESCE(actor, ''::character varying))::text)), 'A'::"char") || setweight(to_tsvector('english'::regconfig, ((COALESCE(summary, ''::text) || ' '::text) || COALESCE(caption, ''::text))), 'B'::"char")) || setweight(to_tsvector('english'::regconfig, ((((COALESCE(details, ''::text) || ' '::text) || (COALESCE(entry_type, ''::character varying))::text) || ' '::text) || COALESCE((steps)::text, ''::text))), 'C'::"char")) || setweight(to_tsvector('english'::regconfig, "left"(COALESCE(content, ''::text), 100000)), 'D'::"char")) stored`,
+  })
+  tsv?: unknown;
+
+  @Property({
+    type: 'text',
+    lazy: true,
+    hidden: true,
+    nullable: true,
+    generated: `("left"((COALESCE(name, title, (caption)::character varying, (summary)::character varying, ''::character varying))::text, 200)) stored`,
+  })
+  trgmText?: string;
+}

@@ -1,0 +1,220 @@
+import type { z } from 'zod';
+import type { MemoryItem } from './memory.entity.js';
+import {
+  ZEpisodicFields,
+  ZEpisodicResponse,
+  ZProceduralFields,
+  ZProceduralResponse,
+  ZResourceFields,
+  ZResourceResponse,
+  ZSemanticFields,
+  ZSemanticResponse,
+  ZVaultFields,
+  ZVaultResponse,
+  patchOf,
+  type TMemoryResponse,
+  type TMemorySummaryResponse,
+} from './memory.schema.js';
+import type { MemoryType } from './memory.types.js';
+
+const ZEpisodicPatch = patchOf(ZEpisodicFields);
+const ZSemanticPatch = patchOf(ZSemanticFields);
+const ZProceduralPatch = patchOf(ZProceduralFields);
+const ZResourcePatch = patchOf(ZResourceFields);
+const ZVaultPatch = patchOf(ZVaultFields);
+
+type Columns = Partial<
+  Pick<
+    MemoryItem,
+    | 'occurredAt'
+    | 'eventType'
+    | 'actor'
+    | 'summary'
+    | 'details'
+    | 'name'
+    | 'source'
+    | 'entryType'
+    | 'steps'
+    | 'title'
+    | 'resourceType'
+    | 'content'
+    | 'sensitivity'
+    | 'caption'
+  >
+>;
+
+/** Everything type-specific about a memory type, so services and routers stay generic. */
+export interface MemoryTypeDef<
+  F extends z.ZodObject = z.ZodObject,
+  R extends z.ZodObject = z.ZodObject,
+  P extends z.ZodObject = z.ZodObject,
+> {
+  type: MemoryType;
+  fields: F;
+  /** The update schema: every field optional, no defaults. */
+  patch: P;
+  response: R;
+  /** Caller fields -> columns (the vault's secret is handled by the service, not here). */
+  toColumns: (input: Partial<z.output<F>>) => Columns;
+  toResponse: (item: MemoryItem) => z.output<R>;
+  /** The text that is embedded; null means never embedded. */
+  embeddingText: ((item: MemoryItem) => string) | null;
+  /** Columns `contains` searches. */
+  textColumns: string[];
+}
+
+const MAX_EMBED_CHARS = 8000;
+const clip = (s: string) => (s.length > MAX_EMBED_CHARS ? s.slice(0, MAX_EMBED_CHARS) : s);
+const lines = (...parts: (string | null | undefined)[]) => clip(parts.filter((p) => p).join('\n'));
+
+function common(item: MemoryItem) {
+  return {
+    id: item.id,
+    agentId: item.agent.id,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    lastModified: item.lastModified,
+    embeddingStatus:
+      item.memoryType === 'knowledge_vault'
+        ? ('none' as const)
+        : item.embeddingModel
+          ? ('ready' as const)
+          : ('pending' as const),
+  };
+}
+
+/** Copies only the keys the caller sent (undefined = leave as is). */
+function pick<T extends object>(input: T, keys: (keyof T)[]): Columns {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (input[k] !== undefined) out[k as string] = input[k];
+  return out;
+}
+
+export const episodic: MemoryTypeDef<
+  typeof ZEpisodicFields,
+  typeof ZEpisodicResponse,
+  typeof ZEpisodicPatch
+> = {
+  type: 'episodic',
+  fields: ZEpisodicFields,
+  patch: ZEpisodicPatch,
+  response: ZEpisodicResponse,
+  toColumns: (i) => pick(i, ['occurredAt', 'eventType', 'actor', 'summary', 'details']),
+  toResponse: (m) => ({
+    ...common(m),
+    type: 'episodic',
+    occurredAt: m.occurredAt ?? m.createdAt,
+    eventType: m.eventType ?? '',
+    actor: m.actor ?? '',
+    summary: m.summary ?? '',
+    details: m.details,
+  }),
+  embeddingText: (m) => lines(`${m.eventType} (${m.actor}): ${m.summary}`, m.details),
+  textColumns: ['summary', 'details', 'event_type', 'actor'],
+};
+
+export const semantic: MemoryTypeDef<
+  typeof ZSemanticFields,
+  typeof ZSemanticResponse,
+  typeof ZSemanticPatch
+> = {
+  type: 'semantic',
+  fields: ZSemanticFields,
+  patch: ZSemanticPatch,
+  response: ZSemanticResponse,
+  toColumns: (i) => pick(i, ['name', 'summary', 'details', 'source']),
+  toResponse: (m) => ({
+    ...common(m),
+    type: 'semantic',
+    name: m.name ?? '',
+    summary: m.summary ?? '',
+    details: m.details,
+    source: m.source,
+  }),
+  embeddingText: (m) => lines(`${m.name}: ${m.summary}`, m.details),
+  textColumns: ['name', 'summary', 'details'],
+};
+
+export const procedural: MemoryTypeDef<
+  typeof ZProceduralFields,
+  typeof ZProceduralResponse,
+  typeof ZProceduralPatch
+> = {
+  type: 'procedural',
+  fields: ZProceduralFields,
+  patch: ZProceduralPatch,
+  response: ZProceduralResponse,
+  toColumns: (i) => pick(i, ['entryType', 'summary', 'steps']),
+  toResponse: (m) => ({
+    ...common(m),
+    type: 'procedural',
+    entryType: m.entryType ?? '',
+    summary: m.summary ?? '',
+    steps: m.steps ?? [],
+  }),
+  embeddingText: (m) =>
+    lines(`${m.entryType}: ${m.summary}`, ...(m.steps ?? []).map((s, i) => `${i + 1}. ${s}`)),
+  textColumns: ['summary', 'entry_type', 'steps::text'],
+};
+
+export const resource: MemoryTypeDef<
+  typeof ZResourceFields,
+  typeof ZResourceResponse,
+  typeof ZResourcePatch
+> = {
+  type: 'resource',
+  fields: ZResourceFields,
+  patch: ZResourcePatch,
+  response: ZResourceResponse,
+  toColumns: (i) => pick(i, ['title', 'summary', 'resourceType', 'content']),
+  toResponse: (m) => ({
+    ...common(m),
+    type: 'resource',
+    title: m.title ?? '',
+    summary: m.summary ?? '',
+    resourceType: m.resourceType ?? '',
+    content: m.content ?? '',
+  }),
+  // Title and summary only: the content can be megabytes, and its words are in the full-text index.
+  embeddingText: (m) => lines(m.title, m.summary),
+  textColumns: ['title', 'summary'],
+};
+
+export const vault: MemoryTypeDef<typeof ZVaultFields, typeof ZVaultResponse, typeof ZVaultPatch> = {
+  type: 'knowledge_vault',
+  fields: ZVaultFields,
+  patch: ZVaultPatch,
+  response: ZVaultResponse,
+  toColumns: (i) => pick(i, ['entryType', 'source', 'sensitivity', 'caption']),
+  toResponse: (m) => ({
+    ...common(m),
+    type: 'knowledge_vault',
+    entryType: m.entryType ?? '',
+    source: m.source,
+    sensitivity: m.sensitivity ?? 'medium',
+    caption: m.caption ?? '',
+  }),
+  // Secrets never enter an embedding (nor does their caption: a vault item is found by its words).
+  embeddingText: null,
+  textColumns: ['caption', 'entry_type'],
+};
+
+export const MEMORY_DEFS: Record<MemoryType, MemoryTypeDef> = {
+  episodic,
+  semantic,
+  procedural,
+  resource,
+  knowledge_vault: vault,
+};
+
+export function toMemoryResponse(item: MemoryItem): TMemoryResponse {
+  return MEMORY_DEFS[item.memoryType].toResponse(item) as TMemoryResponse;
+}
+
+/** As toMemoryResponse, without a resource's content (lists and search). */
+export function toMemorySummary(item: MemoryItem): TMemorySummaryResponse {
+  const full = toMemoryResponse(item);
+  if (full.type !== 'resource') return full;
+  const { content: _content, ...rest } = full;
+  return rest;
+}

@@ -1,0 +1,218 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { AppError, AppErrorCode, notFound } from '../../errors.js';
+import { type JobQueues, scheduleEmbeddings } from '../../jobs/queues.js';
+import { getOwnedAgent } from '../agents/agent.service.js';
+import type { User } from '../users/user.entity.js';
+import { MemoryItem } from './memory.entity.js';
+import type { MemoryTypeDef } from './memory.registry.js';
+import type { TListMemoriesRequest } from './memory.schema.js';
+import type { LastModified, MemoryOperation, ModifiedBy } from './memory.types.js';
+import type { VaultCipher } from './vault-cipher.js';
+import { VaultAccess } from './vault-access.entity.js';
+
+export interface MemoryDeps {
+  cipher: VaultCipher;
+  queues: JobQueues;
+  log: Logger;
+  /** Who is writing: the API on a user's behalf, a memory manager, or the system. */
+  by?: ModifiedBy;
+  jobId?: string;
+}
+
+function stamp(deps: MemoryDeps, operation: MemoryOperation): LastModified {
+  return {
+    at: new Date().toISOString(),
+    operation,
+    by: deps.by ?? 'user',
+    ...(deps.jobId ? { jobId: deps.jobId } : {}),
+  };
+}
+
+type FieldsOf<D extends MemoryTypeDef> = z.output<D['fields']>;
+
+/** Creates one or many items of one type for an agent of the actor's, in one transaction. */
+export async function createMemories<D extends MemoryTypeDef>(
+  em: EntityManager,
+  actor: User,
+  deps: MemoryDeps,
+  def: D,
+  agentId: string,
+  inputs: FieldsOf<D>[],
+): Promise<MemoryItem[]> {
+  const agent = await getOwnedAgent(em, actor, agentId);
+  const items = inputs.map((input) => {
+    const item = em.create(MemoryItem, {
+      agent,
+      user: actor,
+      memoryType: def.type,
+      lastModified: stamp(deps, 'created'),
+      ...def.toColumns(input),
+    });
+    if (def.type === 'episodic') item.occurredAt ??= item.createdAt;
+    if (def.type === 'knowledge_vault')
+      sealSecret(deps, item, (input as { secretValue: string }).secretValue);
+    return item;
+  });
+  await em.flush();
+  await scheduleEmbeddings(deps.queues, deps.log, embeddable(def, items));
+  return items;
+}
+
+function sealSecret(deps: MemoryDeps, item: MemoryItem, secret: string) {
+  const sealed = deps.cipher.encrypt(secret, item.id);
+  item.secretCiphertext = sealed.ciphertext;
+  item.secretKeyId = sealed.keyId;
+}
+
+function embeddable(def: MemoryTypeDef, items: MemoryItem[]) {
+  return def.embeddingText ? items.map((i) => ({ id: i.id, updatedAt: i.updatedAt })) : [];
+}
+
+/** An item of this type, of the actor's, on a live agent, not deleted; else NOT_FOUND. */
+export async function getMemory(
+  em: EntityManager,
+  actor: User,
+  def: MemoryTypeDef,
+  id: string,
+  opts: { withContent?: boolean } = {},
+): Promise<MemoryItem> {
+  const item = await em.findOne(
+    MemoryItem,
+    { id, memoryType: def.type, user: actor, deletedAt: null, agent: { deletedAt: null } },
+    opts.withContent && def.type === 'resource' ? { populate: ['content'] } : {},
+  );
+  if (!item) throw notFound('Memory');
+  return item;
+}
+
+export async function updateMemory<D extends MemoryTypeDef>(
+  em: EntityManager,
+  actor: User,
+  deps: MemoryDeps,
+  def: D,
+  id: string,
+  changes: Partial<FieldsOf<D>>,
+): Promise<MemoryItem> {
+  const item = await getMemory(em, actor, def, id, { withContent: true });
+  em.assign(item, def.toColumns(changes));
+  const secret = (changes as { secretValue?: string }).secretValue;
+  if (def.type === 'knowledge_vault' && secret !== undefined) sealSecret(deps, item, secret);
+  item.lastModified = stamp(deps, 'updated');
+  item.updatedAt = new Date();
+  if (def.embeddingText) {
+    // The text changed: the old vector no longer describes it. Text search still finds the item
+    // until the worker writes the new vector.
+    item.embedding = null;
+    item.embeddingModel = null;
+  }
+  await em.flush();
+  await scheduleEmbeddings(deps.queues, deps.log, embeddable(def, [item]));
+  return item;
+}
+
+/** Soft delete: hidden from every procedure and from search at once. */
+export async function deleteMemory(
+  em: EntityManager,
+  actor: User,
+  deps: MemoryDeps,
+  def: MemoryTypeDef,
+  id: string,
+): Promise<void> {
+  const item = await getMemory(em, actor, def, id);
+  item.deletedAt = new Date();
+  item.lastModified = stamp(deps, 'deleted');
+  await em.flush();
+}
+
+function encodeCursor(time: Date, id: string): string {
+  return Buffer.from(JSON.stringify([time.toISOString(), id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { time: Date; id: string } {
+  try {
+    const raw: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(raw) && typeof raw[0] === 'string' && typeof raw[1] === 'string') {
+      const time = new Date(raw[0]);
+      if (!Number.isNaN(time.getTime()) && /^[0-9a-f-]{36}$/i.test(raw[1])) return { time, id: raw[1] };
+    }
+  } catch {
+    // fall through
+  }
+  throw new AppError(AppErrorCode.BadRequest, 'Invalid cursor');
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * An agent's items of one type, newest first (by occurredAt for episodic, createdAt otherwise),
+ * with optional time bounds and a substring filter; keyset-paginated.
+ */
+export async function listMemories(
+  em: EntityManager,
+  actor: User,
+  def: MemoryTypeDef,
+  input: TListMemoriesRequest,
+): Promise<{ items: MemoryItem[]; nextCursor: string | null }> {
+  const agent = await getOwnedAgent(em, actor, input.agentId);
+  const timeCol = def.type === 'episodic' ? 'occurred_at' : 'created_at';
+  const timeProp = def.type === 'episodic' ? 'occurredAt' : 'createdAt';
+  const qb = em
+    .createQueryBuilder(MemoryItem, 'm')
+    .where({ agent, user: actor, memoryType: def.type, deletedAt: null })
+    .orderBy({ [timeProp]: 'desc', id: 'desc' })
+    .limit(input.limit + 1);
+  if (input.from) qb.andWhere(`m.${timeCol} >= ?`, [input.from]);
+  if (input.to) qb.andWhere(`m.${timeCol} <= ?`, [input.to]);
+  if (input.contains) {
+    const pattern = `%${escapeLike(input.contains)}%`;
+    qb.andWhere(
+      `(${def.textColumns.map((c) => `m.${c} ilike ?`).join(' or ')})`,
+      def.textColumns.map(() => pattern),
+    );
+  }
+  if (input.cursor) {
+    const after = decodeCursor(input.cursor);
+    qb.andWhere(`(m.${timeCol}, m.id) < (?, ?)`, [after.time, after.id]);
+  }
+  const rows = await qb.getResultList();
+  const items = rows.slice(0, input.limit);
+  const last = items.at(-1);
+  const lastTime = last
+    ? def.type === 'episodic'
+      ? (last.occurredAt ?? last.createdAt)
+      : last.createdAt
+    : null;
+  return {
+    items,
+    nextCursor: rows.length > input.limit && last && lastTime ? encodeCursor(lastTime, last.id) : null,
+  };
+}
+
+/** Decrypts a vault secret for its owner, and records that it was revealed. */
+export async function revealSecret(
+  em: EntityManager,
+  actor: User,
+  deps: MemoryDeps & { requestId?: string | null; ip?: string | null },
+  def: MemoryTypeDef,
+  id: string,
+): Promise<{ id: string; secretValue: string }> {
+  const item = await em.findOne(
+    MemoryItem,
+    { id, memoryType: 'knowledge_vault', user: actor, deletedAt: null, agent: { deletedAt: null } },
+    { populate: ['secretCiphertext'] },
+  );
+  if (!item || def.type !== 'knowledge_vault') throw notFound('Memory');
+  if (!item.secretCiphertext || !item.secretKeyId) throw notFound('Secret');
+  const secretValue = deps.cipher.decrypt(item.secretCiphertext, item.secretKeyId, item.id);
+  em.create(VaultAccess, {
+    item,
+    user: actor,
+    action: 'reveal',
+    requestId: deps.requestId ?? null,
+    ip: deps.ip ?? null,
+  });
+  await em.flush();
+  return { id: item.id, secretValue };
+}

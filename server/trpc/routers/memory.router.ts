@@ -1,0 +1,195 @@
+import { z } from 'zod';
+import {
+  appendCoreBlock,
+  getCoreBlocks,
+  replaceCoreBlock,
+  setCoreBlock,
+  toCoreBlockResponse,
+} from '../../modules/memory/core.service.js';
+import {
+  episodic,
+  type MemoryTypeDef,
+  procedural,
+  resource,
+  semantic,
+  toMemorySummary,
+  vault,
+} from '../../modules/memory/memory.registry.js';
+import {
+  MAX_BATCH,
+  ZCoreAppendRequest,
+  ZCoreBlockResponse,
+  ZCoreReplaceRequest,
+  ZCoreSetRequest,
+  ZListMemoriesRequest,
+  ZMemoryIdRequest,
+  ZMemorySummaryResponse,
+  ZSearchRequest,
+  ZSearchResponse,
+  ZStatsResponse,
+} from '../../modules/memory/memory.schema.js';
+import {
+  createMemories,
+  deleteMemory,
+  getMemory,
+  listMemories,
+  type MemoryDeps,
+  revealSecret,
+  updateMemory,
+} from '../../modules/memory/memory.service.js';
+import { searchMemories } from '../../modules/memory/search.service.js';
+import { memoryStats } from '../../modules/memory/stats.service.js';
+import type { Context } from '../context.js';
+import { authedProcedure, router } from '../init.js';
+
+const deps = (ctx: Context): MemoryDeps => ({
+  cipher: ctx.services.cipher,
+  queues: ctx.services.queues,
+  log: ctx.log,
+  by: 'user',
+});
+
+/** create / createMany / get / list / update / delete for one memory type. */
+function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extends z.ZodObject>(
+  def: MemoryTypeDef<F, R, P>,
+) {
+  const ZAgentId = z.object({ agentId: z.uuid() });
+  return router({
+    create: authedProcedure
+      .input(def.fields.extend(ZAgentId.shape))
+      .output(def.response)
+      .mutation(async ({ ctx, input }) => {
+        const { agentId, ...fields } = input as { agentId: string } & z.output<F>;
+        const [item] = await createMemories(ctx.em, ctx.user, deps(ctx), def, agentId, [
+          fields as z.output<F>,
+        ]);
+        // The output is validated by def.response; tRPC cannot follow the generic R here.
+        return def.toResponse(item!) as never;
+      }),
+
+    /** Up to 500 items in one transaction (all or nothing). */
+    createMany: authedProcedure
+      .input(z.object({ agentId: z.uuid(), items: z.array(def.fields).min(1).max(MAX_BATCH) }))
+      .output(z.object({ ids: z.array(z.uuid()) }))
+      .mutation(async ({ ctx, input }) => {
+        const items = await createMemories(
+          ctx.em,
+          ctx.user,
+          deps(ctx),
+          def,
+          input.agentId,
+          input.items as z.output<F>[],
+        );
+        return { ids: items.map((i) => i.id) };
+      }),
+
+    get: authedProcedure
+      .input(ZMemoryIdRequest)
+      .output(def.response)
+      .query(
+        async ({ ctx, input }) =>
+          def.toResponse(await getMemory(ctx.em, ctx.user, def, input.id, { withContent: true })) as never,
+      ),
+
+    /** Newest first; resources come without their content (use get). */
+    list: authedProcedure
+      .input(ZListMemoriesRequest)
+      .output(z.object({ items: z.array(ZMemorySummaryResponse), nextCursor: z.string().nullable() }))
+      .query(async ({ ctx, input }) => {
+        const page = await listMemories(ctx.em, ctx.user, def, input);
+        return { items: page.items.map(toMemorySummary), nextCursor: page.nextCursor };
+      }),
+
+    /** Partial update; omitted fields stay as they are. */
+    update: authedProcedure
+      .input(def.patch.extend(ZMemoryIdRequest.shape))
+      .output(def.response)
+      .mutation(async ({ ctx, input }) => {
+        const { id, ...changes } = input as { id: string } & Partial<z.output<F>>;
+        return def.toResponse(
+          await updateMemory(ctx.em, ctx.user, deps(ctx), def, id, changes as Partial<z.output<F>>),
+        ) as never;
+      }),
+
+    /** Soft delete. */
+    delete: authedProcedure
+      .input(ZMemoryIdRequest)
+      .output(z.object({ id: z.uuid(), deleted: z.literal(true) }))
+      .mutation(async ({ ctx, input }) => {
+        await deleteMemory(ctx.em, ctx.user, deps(ctx), def, input.id);
+        return { id: input.id, deleted: true as const };
+      }),
+  });
+}
+
+const vaultRouter = router({
+  ...memoryTypeRouter(vault)._def.record,
+  /** The decrypted secret, for the owner only; every call is written to the vault audit log. */
+  reveal: authedProcedure
+    .input(ZMemoryIdRequest)
+    .output(z.object({ id: z.uuid(), secretValue: z.string() }))
+    .mutation(({ ctx, input }) =>
+      revealSecret(ctx.em, ctx.user, { ...deps(ctx), requestId: ctx.requestId, ip: ctx.ip }, vault, input.id),
+    ),
+});
+
+const coreRouter = router({
+  /** The agent's core blocks (persona and human always exist). */
+  get: authedProcedure
+    .input(z.object({ agentId: z.uuid() }))
+    .output(z.array(ZCoreBlockResponse))
+    .query(async ({ ctx, input }) =>
+      (await getCoreBlocks(ctx.em, ctx.user, input.agentId)).map(toCoreBlockResponse),
+    ),
+
+  set: authedProcedure
+    .input(ZCoreSetRequest)
+    .output(ZCoreBlockResponse)
+    .mutation(async ({ ctx, input }) => toCoreBlockResponse(await setCoreBlock(ctx.em, ctx.user, input))),
+
+  append: authedProcedure
+    .input(ZCoreAppendRequest)
+    .output(ZCoreBlockResponse)
+    .mutation(async ({ ctx, input }) => toCoreBlockResponse(await appendCoreBlock(ctx.em, ctx.user, input))),
+
+  /** Replaces the first occurrence of `old` with `new`. */
+  replace: authedProcedure
+    .input(ZCoreReplaceRequest)
+    .output(ZCoreBlockResponse)
+    .mutation(async ({ ctx, input }) => toCoreBlockResponse(await replaceCoreBlock(ctx.em, ctx.user, input))),
+});
+
+export const memoryRouter = router({
+  core: coreRouter,
+  episodic: memoryTypeRouter(episodic),
+  semantic: memoryTypeRouter(semantic),
+  procedural: memoryTypeRouter(procedural),
+  resource: memoryTypeRouter(resource),
+  vault: vaultRouter,
+
+  /** Hybrid search: vector + full text + trigram, fused by reciprocal rank. */
+  search: authedProcedure
+    .input(ZSearchRequest)
+    .output(ZSearchResponse)
+    .query(async ({ ctx, input }) => {
+      const result = await searchMemories(
+        ctx.em,
+        ctx.user,
+        { embeddings: ctx.services.embeddings, log: ctx.log },
+        input,
+      );
+      return {
+        items: result.hits.map((h) => ({
+          item: toMemorySummary(h.item),
+          score: h.score,
+          ...(input.explain ? { explain: h.signals } : {}),
+        })),
+        methods: result.methods,
+      };
+    }),
+
+  stats: authedProcedure
+    .input(z.object({ agentId: z.uuid() }))
+    .output(ZStatsResponse)
+    .query(({ ctx, input }) => memoryStats(ctx.em, ctx.user, input.agentId)),
+});
