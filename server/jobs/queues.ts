@@ -18,6 +18,7 @@ export class JobQueues {
   constructor(
     private readonly connection: Redis,
     private readonly prefix: string,
+    private readonly timeoutMs = 3000,
   ) {}
 
   private queue(name: string): Queue {
@@ -28,20 +29,47 @@ export class JobQueues {
         prefix: this.prefix,
         defaultJobOptions: DEFAULT_JOB_OPTIONS,
       });
+      // Connection trouble surfaces as a failed enqueue below; the event itself needs no handling.
+      q.on('error', () => {});
       this.queues.set(name, q);
     }
     return q;
   }
 
-  /** Validates the payload against its contract, then adds the job (a repeated jobId is a no-op). */
+  /**
+   * Validates the payload against its contract, then adds the job (a repeated jobId is a no-op).
+   * Fails fast, never hangs, when Redis is unreachable.
+   */
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts: JobsOptions = {}): Promise<void> {
     const contract = JOBS[name];
     const data = contract.schema.parse(payload);
-    await this.queue(contract.queue).add(name, data, opts);
+    if (this.connection.status !== 'ready') throw new Error(`Redis is not ready (${this.connection.status})`);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.queue(contract.queue).add(name, data, opts),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`enqueue timed out after ${this.timeoutMs} ms`)),
+            this.timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
+  /** Closes the queues; gives up after the timeout if Redis is gone (nothing is pending here). */
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.queues.values()].map((q) => q.close())),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, this.timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 }
 
