@@ -53,6 +53,7 @@ try {
       orm.em.fork(),
       ids.map((r) => r.id),
     );
+    const before = done;
     for (let i = 0; i < pending.length; i += env.EMBEDDING_BATCH_SIZE) {
       const chunk = pending.slice(i, i + env.EMBEDDING_BATCH_SIZE);
       const vectors = await provider.embed(chunk.map((p) => p.text));
@@ -65,6 +66,11 @@ try {
       ).length;
     }
     process.stdout.write(`\rre-embedded ${done} item(s)`);
+    if (done === before) {
+      // Every row in this pass changed under us (or failed to write): stop rather than spin.
+      console.log('\nno progress in the last pass; run again once writes settle');
+      break;
+    }
   }
   console.log(
     `\ndone: ${done} item(s) embedded with ${provider.model} in ${((Date.now() - started) / 1000).toFixed(1)} s`,

@@ -41,7 +41,7 @@ export async function writeVectors(
   const res = await em.getConnection().execute<{ id: string }[]>(
     `update memories m set embedding = v.embedding::vector, embedding_model = ?
      from (select unnest(?::uuid[]) as id, unnest(?::text[]) as embedding, unnest(?::timestamptz[]) as version) v
-     where m.id = v.id and m.updated_at = v.version and m.embedding is null and m.deleted_at is null
+     where m.id = v.id and date_trunc('milliseconds', m.updated_at) = v.version and m.embedding is null and m.deleted_at is null
      returning m.id`,
     [
       model,

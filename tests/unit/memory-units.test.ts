@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { hashedEmbedding } from '../../server/modules/embeddings/hashed.js';
+import { patchOf, ZResourceFields } from '../../server/modules/memory/memory.schema.js';
+import { buildFusedQuery, prefixTerm, toPositional } from '../../server/modules/memory/search.service.js';
+import { VaultCipher } from '../../server/modules/memory/vault-cipher.js';
+
+const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+
+describe('hashedEmbedding', () => {
+  it('is deterministic, unit length, and of the requested dimension', () => {
+    const a = hashedEmbedding('The quick brown fox', 768);
+    expect(a).toEqual(hashedEmbedding('The quick brown fox', 768));
+    expect(a).toHaveLength(768);
+    expect(Math.sqrt(cos(a, a))).toBeCloseTo(1, 10);
+    expect(hashedEmbedding('x y', 64)).toHaveLength(64);
+  });
+
+  it('puts texts that share words and word pieces closer than unrelated ones', () => {
+    const q = hashedEmbedding('deploying kubernetes clusters', 768);
+    const related = hashedEmbedding('Kubernetes deployment pipeline', 768);
+    const unrelated = hashedEmbedding('grandma baked an apple pie', 768);
+    expect(cos(q, related)).toBeGreaterThan(0.3);
+    expect(Math.abs(cos(q, unrelated))).toBeLessThan(0.1);
+  });
+
+  it('maps empty or symbol-only text to the zero vector instead of NaN', () => {
+    expect(hashedEmbedding('!!! ???', 16).every((x) => x === 0)).toBe(true);
+  });
+});
+
+describe('VaultCipher', () => {
+  const keys = {
+    activeKeyId: 'k2',
+    keys: new Map([
+      ['k1', Buffer.alloc(32, 1)],
+      ['k2', Buffer.alloc(32, 2)],
+    ]),
+  };
+  const cipher = new VaultCipher(keys);
+
+  it('round-trips, with a fresh IV each time and the active key id', () => {
+    const a = cipher.encrypt('top secret', 'item-1');
+    const b = cipher.encrypt('top secret', 'item-1');
+    expect(a.keyId).toBe('k2');
+    expect(a.ciphertext).not.toBe(b.ciphertext);
+    expect(cipher.decrypt(a.ciphertext, a.keyId, 'item-1')).toBe('top secret');
+  });
+
+  it('still decrypts values sealed with an older key', () => {
+    const old = new VaultCipher({ activeKeyId: 'k1', keys: keys.keys }).encrypt('legacy', 'item-9');
+    expect(cipher.decrypt(old.ciphertext, 'k1', 'item-9')).toBe('legacy');
+  });
+
+  it('rejects a ciphertext bound to another item or tampered with', () => {
+    const sealed = cipher.encrypt('top secret', 'item-1');
+    expect(() => cipher.decrypt(sealed.ciphertext, sealed.keyId, 'item-2')).toThrow();
+    const raw = Buffer.from(sealed.ciphertext, 'base64');
+    raw[raw.length - 1]! ^= 1;
+    expect(() => cipher.decrypt(raw.toString('base64'), sealed.keyId, 'item-1')).toThrow();
+  });
+
+  it('answers SERVICE_UNAVAILABLE when no keys are configured', () => {
+    expect(() => new VaultCipher(undefined).encrypt('x', 'i')).toThrow(/VAULT_KEYS is unset/);
+  });
+});
+
+describe('search helpers', () => {
+  it('turns the last plain word into a prefix term', () => {
+    expect(prefixTerm('deploy kube')).toBe('kube:*');
+    expect(prefixTerm('"exact phrase"')).toBeNull();
+    expect(prefixTerm('x')).toBeNull();
+  });
+
+  it('rewrites reusable $n placeholders to positional ones', () => {
+    expect(toPositional('a = $1 and b = $2 or c = $1', ['x', 'y'])).toEqual([
+      'a = ? and b = ? or c = ?',
+      ['x', 'y', 'x'],
+    ]);
+  });
+
+  it('builds only the signals asked for', () => {
+    const base = {
+      agentId: 'a',
+      userId: 'u',
+      types: ['semantic'],
+      from: null,
+      to: null,
+      embeddingModel: 'm',
+      prefix: null,
+      candidates: 40,
+      limit: 10,
+    };
+    const { sql } = buildFusedQuery({ ...base, vector: null, fulltext: 'x', trigram: null });
+    expect(sql).toContain('fulltext as');
+    expect(sql).not.toContain('vector as');
+    expect(sql).not.toContain('trigram as');
+    expect(() => buildFusedQuery({ ...base, vector: null, fulltext: null, trigram: null })).toThrow();
+  });
+});
+
+describe('patchOf', () => {
+  it('makes every field optional and drops defaults, so omitted fields stay unchanged', () => {
+    const patch = patchOf(ZResourceFields);
+    expect(patch.parse({ title: 'new title' })).toEqual({ title: 'new title' });
+    expect(ZResourceFields.partial().parse({ title: 'new title' })).toHaveProperty('content', '');
+    expect(() => patch.parse({ title: '' })).toThrow(z.ZodError);
+  });
+});
