@@ -8,15 +8,20 @@ bash scripts/ensure-deps.sh
 eval "$(bash scripts/services.sh)"
 
 if [[ ! -f .env ]]; then
-  echo "[quickstart] writing .env (from .env.example, with the service URLs and a fresh JWT_SECRET)" >&2
+  echo "[quickstart] writing .env (from .env.example, with the service URLs, a fresh JWT_SECRET and vault key)" >&2
   jwt_secret=$(node -e 'console.log(require("node:crypto").randomBytes(32).toString("base64url"))')
+  vault_key=$(node -e 'console.log(require("node:crypto").randomBytes(32).toString("base64"))')
   sed -e "s#^DATABASE_URL=.*#DATABASE_URL=${DATABASE_URL}#" \
       -e "s#^REDIS_URL=.*#REDIS_URL=${REDIS_URL}#" \
       -e "s#^JWT_SECRET=.*#JWT_SECRET=${jwt_secret}#" \
+      -e "s#^VAULT_KEYS=.*#VAULT_KEYS=k1:${vault_key}#" \
       .env.example > .env
 fi
 
 npm run --silent db:migrate
 npm run --silent db:seed
-echo "[quickstart] starting the API on http://localhost:${PORT:-8000} (Ctrl-C stops it)" >&2
-exec npm run --silent start
+echo "[quickstart] starting the worker and the API on http://localhost:${PORT:-8000} (Ctrl-C stops both)" >&2
+npm run --silent worker &
+worker_pid=$!
+trap 'kill -TERM "$worker_pid" 2>/dev/null; wait "$worker_pid" 2>/dev/null' EXIT
+npm run --silent start

@@ -34,6 +34,8 @@ export function createLogger(env: Pick<Env, 'LOG_LEVEL'>, destination?: Destinat
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: { err: pino.stdSerializers.err },
     },
-    destination,
+    // Asynchronous, buffered writes: a request never waits for the log line to reach the disk
+    // (pino flushes what is buffered when the process exits).
+    destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }

@@ -29,7 +29,7 @@ export interface EmbedWorkerOptions {
 export function startEmbedWorker(opts: EmbedWorkerOptions) {
   const log = opts.log.child({ queue: QUEUES.embed });
   const batcher = new EmbedBatcher(opts.orm, opts.provider, log, opts.batchSize);
-  const worker = new Worker(QUEUES.embed, createEmbedProcessor(opts.orm, batcher), {
+  const worker = new Worker(QUEUES.embed, createEmbedProcessor(batcher), {
     connection: opts.connection,
     prefix: opts.prefix,
     concurrency: opts.concurrency,

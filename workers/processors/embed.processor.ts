@@ -1,7 +1,6 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { ZEmbedJob } from '../../shared/jobs/index.js';
-import { type EmbedBatcher, loadEmbeddable } from '../../server/modules/embeddings/embed.service.js';
+import type { EmbedBatcher } from '../../server/modules/embeddings/embed.service.js';
 
 export interface EmbedResult {
   requested: number;
@@ -10,9 +9,9 @@ export interface EmbedResult {
 
 /**
  * One embed job: re-validate the payload (a malformed one can never succeed, so it is not
- * retried), load what still needs a vector, and hand it to the shared batcher.
+ * retried) and hand its ids to the shared batcher, which loads, embeds and writes in bulk.
  */
-export function createEmbedProcessor(orm: MikroORM, batcher: EmbedBatcher) {
+export function createEmbedProcessor(batcher: EmbedBatcher) {
   return async (job: Job): Promise<EmbedResult> => {
     const parsed = ZEmbedJob.safeParse(job.data);
     if (!parsed.success) {
@@ -20,8 +19,7 @@ export function createEmbedProcessor(orm: MikroORM, batcher: EmbedBatcher) {
         `invalid embed payload: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
       );
     }
-    const items = await loadEmbeddable(orm.em.fork(), parsed.data.itemIds);
-    const embedded = await batcher.submit(items);
+    const embedded = await batcher.submit(parsed.data.itemIds);
     return { requested: parsed.data.itemIds.length, embedded };
   };
 }

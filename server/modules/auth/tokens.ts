@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 
 const ISSUER = 'mirix-ts';
@@ -12,13 +13,14 @@ export interface IssuedToken {
 
 /** Signs and verifies access tokens (JWT, HS256). */
 export class TokenService {
-  private readonly key: Uint8Array;
+  /** A KeyObject, imported once: jose would otherwise import raw bytes on every call. */
+  private readonly key: KeyObject;
 
   constructor(
     secret: string,
     private readonly ttlSeconds: number,
   ) {
-    this.key = new TextEncoder().encode(secret);
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
   }
 
   async issue(userId: string): Promise<IssuedToken> {

@@ -5,7 +5,7 @@ import { MemoryItem } from '../memory/memory.entity.js';
 import { MEMORY_DEFS } from '../memory/memory.registry.js';
 import type { EmbeddingProvider } from './embedding.provider.js';
 
-interface PendingText {
+export interface PendingText {
   id: string;
   version: Date;
   text: string;
@@ -54,21 +54,22 @@ export async function writeVectors(
 }
 
 interface Waiter {
-  items: PendingText[];
+  ids: string[];
   resolve: (written: number) => void;
   reject: (err: unknown) => void;
 }
 
 /**
- * Gathers texts from concurrent jobs into provider calls of `batchSize` (or whatever arrived
- * within `maxWaitMs`), then writes each batch's vectors in one statement. A failed call fails
- * every job in it, so each is retried by the queue with backoff.
+ * Gathers the item ids of concurrent jobs into batches of `batchSize` texts (or whatever arrived
+ * within `maxWaitMs`); per batch it loads the texts in one query, makes one provider call per
+ * `batchSize` texts, and writes the vectors in one statement. A failed batch fails every job in
+ * it, so each is retried by the queue with backoff.
  */
 export class EmbedBatcher {
   private waiting: Waiter[] = [];
   private queued = 0;
   private timer: NodeJS.Timeout | null = null;
-  private inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly orm: MikroORM,
@@ -78,12 +79,12 @@ export class EmbedBatcher {
     private readonly maxWaitMs = 20,
   ) {}
 
-  /** Embeds and stores these items; resolves with how many vectors were written. */
-  submit(items: PendingText[]): Promise<number> {
-    if (items.length === 0) return Promise.resolve(0);
+  /** Embeds and stores these items (those still needing it); resolves with how many were written. */
+  submit(ids: string[]): Promise<number> {
+    if (ids.length === 0) return Promise.resolve(0);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ items, resolve, reject });
-      this.queued += items.length;
+      this.waiting.push({ ids, resolve, reject });
+      this.queued += ids.length;
       if (this.queued >= this.batchSize) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
     });
@@ -102,23 +103,18 @@ export class EmbedBatcher {
 
   private async run(waiters: Waiter[]) {
     try {
-      const all = waiters.flatMap((w) => w.items);
-      const vectors: number[][] = [];
-      for (let i = 0; i < all.length; i += this.batchSize) {
-        vectors.push(...(await this.provider.embed(all.slice(i, i + this.batchSize).map((t) => t.text))));
-      }
-      const written = new Set<string>();
       const em = this.orm.em.fork();
-      for (let i = 0; i < all.length; i += this.batchSize) {
-        const chunk = all.slice(i, i + this.batchSize).map((t, j) => ({ ...t, vector: vectors[i + j]! }));
-        for (const id of await writeVectors(em, this.provider.model, chunk)) written.add(id);
+      const pending = await loadEmbeddable(em, [...new Set(waiters.flatMap((w) => w.ids))]);
+      const written = new Set<string>();
+      for (let i = 0; i < pending.length; i += this.batchSize) {
+        const chunk = pending.slice(i, i + this.batchSize);
+        const vectors = await this.provider.embed(chunk.map((t) => t.text));
+        const rows = chunk.map((t, j) => ({ ...t, vector: vectors[j]! }));
+        for (const id of await writeVectors(em, this.provider.model, rows)) written.add(id);
       }
-      for (const w of waiters) w.resolve(w.items.filter((i) => written.has(i.id)).length);
+      for (const w of waiters) w.resolve(w.ids.filter((id) => written.has(id)).length);
     } catch (err) {
-      this.log.warn(
-        { err, texts: waiters.reduce((n, w) => n + w.items.length, 0) },
-        'embedding batch failed',
-      );
+      this.log.warn({ err, items: waiters.reduce((n, w) => n + w.ids.length, 0) }, 'embedding batch failed');
       for (const w of waiters) w.reject(err);
     }
   }

@@ -78,9 +78,14 @@ export function buildFusedQuery(q: FusedQueryInput): { sql: string; params: unkn
     params.push(v);
     return `$${params.length}`;
   };
-  const scope = `m.agent_id = ${p(q.agentId)} and m.user_id = ${p(q.userId)} and m.deleted_at is null and m.memory_type = any(${p(pgTextArray(q.types))}::text[])${
-    q.from ? ` and coalesce(m.occurred_at, m.created_at) >= ${p(q.from)}` : ''
-  }${q.to ? ` and coalesce(m.occurred_at, m.created_at) <= ${p(q.to)}` : ''}`;
+  const agent = p(q.agentId);
+  const user = p(q.userId);
+  // The agent must be the user's and live: checked once per statement (an InitPlan), so search
+  // needs no separate ownership query.
+  const scope = `exists (select 1 from agents a where a.id = ${agent} and a.owner_id = ${user} and a.deleted_at is null)
+    and m.agent_id = ${agent} and m.user_id = ${user} and m.deleted_at is null and m.memory_type = any(${p(pgTextArray(q.types))}::text[])${
+      q.from ? ` and coalesce(m.occurred_at, m.created_at) >= ${p(q.from)}` : ''
+    }${q.to ? ` and coalesce(m.occurred_at, m.created_at) <= ${p(q.to)}` : ''}`;
   const k = p(q.candidates);
 
   const ctes: string[] = [];
@@ -188,8 +193,13 @@ export async function searchMemories(
   deps: SearchDeps,
   input: TSearchRequest,
 ): Promise<{ hits: SearchHit[]; methods: TSearchMethod[] }> {
-  const agent = await getOwnedAgent(em, actor, input.agentId);
   const types = input.types ?? [...MEMORY_TYPES];
+  // Ownership is enforced inside the search statements; only an empty result needs the check
+  // that tells "no matches" from "no such agent".
+  const ensureAgent = async <T>(hits: T[]) => {
+    if (hits.length === 0) await getOwnedAgent(em, actor, input.agentId);
+    return hits;
+  };
   const query = input.query.trim();
   const conn = em.getConnection();
 
@@ -197,11 +207,12 @@ export async function searchMemories(
     const rows = await conn.execute<Record<string, unknown>[]>(
       `select ${SEARCH_COLUMNS} from memories m
        where m.agent_id = ? and m.user_id = ? and m.deleted_at is null and m.memory_type = any(?::text[])
+       and exists (select 1 from agents a where a.id = m.agent_id and a.deleted_at is null)
        ${input.timeRange?.from ? 'and coalesce(m.occurred_at, m.created_at) >= ?' : ''}
        ${input.timeRange?.to ? 'and coalesce(m.occurred_at, m.created_at) <= ?' : ''}
        order by coalesce(m.occurred_at, m.created_at) desc, m.id desc limit ?`,
       [
-        agent.id,
+        input.agentId,
         actor.id,
         pgTextArray(types),
         ...(input.timeRange?.from ? [input.timeRange.from] : []),
@@ -210,11 +221,13 @@ export async function searchMemories(
       ],
     );
     return {
-      hits: rows.map((r) => ({
-        item: em.map(MemoryItem, r),
-        score: 0,
-        signals: { vector: null, fulltext: null, trigram: null },
-      })),
+      hits: await ensureAgent(
+        rows.map((r) => ({
+          item: em.map(MemoryItem, r),
+          score: 0,
+          signals: { vector: null, fulltext: null, trigram: null },
+        })),
+      ),
       methods: [],
     };
   }
@@ -231,11 +244,11 @@ export async function searchMemories(
     }
   }
   if (wanted.size === 0 || (wanted.size === 1 && wanted.has('vector') && !vector)) {
-    return { hits: [], methods: [] };
+    return { hits: await ensureAgent([]), methods: [] };
   }
 
   const { sql, params } = buildFusedQuery({
-    agentId: agent.id,
+    agentId: input.agentId,
     userId: actor.id,
     types,
     from: input.timeRange?.from ?? null,
@@ -250,15 +263,17 @@ export async function searchMemories(
   });
   const rows = await conn.execute<Row[]>(...toPositional(sql, params));
   return {
-    hits: rows.map((r) => ({
-      item: em.map(MemoryItem, r),
-      score: Number(r.rrf),
-      signals: {
-        vector: signal(r.vector_rank, r.vector_score),
-        fulltext: signal(r.fulltext_rank, r.fulltext_score),
-        trigram: signal(r.trigram_rank, r.trigram_score),
-      },
-    })),
+    hits: await ensureAgent(
+      rows.map((r) => ({
+        item: em.map(MemoryItem, r),
+        score: Number(r.rrf),
+        signals: {
+          vector: signal(r.vector_rank, r.vector_score),
+          fulltext: signal(r.fulltext_rank, r.fulltext_score),
+          trigram: signal(r.trigram_rank, r.trigram_score),
+        },
+      })),
+    ),
     methods: (['vector', 'fulltext', 'trigram'] as const).filter((m) =>
       m === 'vector' ? !!vector : wanted.has(m),
     ),
