@@ -124,6 +124,21 @@ if ! pg_lsclusters -h | awk '$1 == "15" && $2 == "main" {print $4}' | grep -q on
 fi
 wait_for "PostgreSQL" runuser -u postgres -- psql -p "$PG_PORT" -Atqc 'select 1' >/dev/null
 
+# Memory-search friendly settings: the HNSW and GIN indexes want to stay in shared buffers, and
+# JIT compilation only adds latency to short OLTP queries. shared_buffers: a quarter of RAM, at
+# most 2 GB (takes a restart, done once).
+mem_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+shared_mb=$(( mem_kb / 4 / 1024 )); (( shared_mb > 2048 )) && shared_mb=2048; (( shared_mb < 128 )) && shared_mb=128
+current=$(runuser -u postgres -- psql -p "$PG_PORT" -Atqc "select setting::bigint * 8 / 1024 from pg_settings where name = 'shared_buffers'")
+if [[ "$current" != "$shared_mb" ]]; then
+  log "tuning PostgreSQL (shared_buffers=${shared_mb}MB, jit=off) and restarting it"
+  runuser -u postgres -- psql -p "$PG_PORT" -q -c "alter system set shared_buffers = '${shared_mb}MB'" \
+    -c "alter system set jit = off" -c "alter system set random_page_cost = 1.1" \
+    -c "alter system set work_mem = '16MB'" -c "alter system set maintenance_work_mem = '512MB'" >&2
+  pg_ctlcluster 15 main restart >&2
+  wait_for "PostgreSQL" runuser -u postgres -- psql -p "$PG_PORT" -Atqc 'select 1' >/dev/null
+fi
+
 # A superuser role for development and tests: tests create one database per file and
 # the first migration creates the vector extension.
 runuser -u postgres -- psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -q >&2 <<SQL

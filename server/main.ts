@@ -2,8 +2,8 @@ import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import { initOrm } from './db/orm.js';
 import { loadEnvOrExit } from './env.js';
+import { exitOnEmbeddingMismatch, onShutdownSignal } from './lifecycle.js';
 import { createLogger } from './logger.js';
-import { assertEmbeddingColumn, EmbeddingDimensionMismatch } from './modules/embeddings/embedding-column.js';
 import { createApiRedis } from './redis.js';
 
 const { env, warnings } = loadEnvOrExit();
@@ -11,16 +11,7 @@ const logger = createLogger(env);
 for (const warning of warnings) logger.warn(warning);
 
 const orm = await initOrm(env, logger);
-try {
-  await assertEmbeddingColumn(orm.em.fork(), env.EMBEDDING_DIM);
-} catch (err) {
-  if (err instanceof EmbeddingDimensionMismatch) {
-    logger.fatal(err.message);
-    await orm.close();
-    process.exit(1);
-  }
-  throw err;
-}
+await exitOnEmbeddingMismatch(orm, env.EMBEDDING_DIM, logger);
 const redis = createApiRedis(env.REDIS_URL);
 redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
 
@@ -35,12 +26,8 @@ server.on('error', (err) => {
   process.exit(1);
 });
 
-let shuttingDown = false;
-
 /** Stop accepting, let in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), then close ORM and Redis. */
 async function shutdown(signal: string): Promise<void> {
-  if (shuttingDown) return;
-  shuttingDown = true;
   logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
   const force = setTimeout(() => {
     logger.error(
@@ -61,14 +48,4 @@ async function shutdown(signal: string): Promise<void> {
   logger.info('shutdown complete');
 }
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    shutdown(signal).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  });
-}
+onShutdownSignal(logger, shutdown);

@@ -1,28 +1,16 @@
 // The worker process: `npm run worker`. One BullMQ Worker per queue, graceful on SIGTERM/SIGINT.
 import { initOrm } from '../server/db/orm.js';
 import { loadEnvOrExit } from '../server/env.js';
+import { exitOnEmbeddingMismatch, onShutdownSignal } from '../server/lifecycle.js';
 import { createLogger } from '../server/logger.js';
 import { createEmbeddingProvider } from '../server/modules/embeddings/embedding.provider.js';
-import {
-  assertEmbeddingColumn,
-  EmbeddingDimensionMismatch,
-} from '../server/modules/embeddings/embedding-column.js';
 import { workerRedisOptions } from '../server/redis.js';
 import { startEmbedWorker } from './embed-worker.js';
 
 const { env } = loadEnvOrExit();
 const logger = createLogger(env).child({ service: 'mirix-worker' });
 const orm = await initOrm(env, logger);
-try {
-  await assertEmbeddingColumn(orm.em.fork(), env.EMBEDDING_DIM);
-} catch (err) {
-  if (err instanceof EmbeddingDimensionMismatch) {
-    logger.fatal(err.message);
-    await orm.close();
-    process.exit(1);
-  }
-  throw err;
-}
+await exitOnEmbeddingMismatch(orm, env.EMBEDDING_DIM, logger);
 
 const provider = createEmbeddingProvider(env);
 const embed = startEmbedWorker({
@@ -41,23 +29,9 @@ logger.info(
 );
 void embed.sweep();
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
+onShutdownSignal(logger, async (signal) => {
   logger.info({ signal }, 'worker shutting down: finishing active jobs');
   await embed.close();
   await orm.close();
   logger.info('worker shutdown complete');
-}
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    shutdown(signal).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'error during worker shutdown');
-        process.exit(1);
-      },
-    );
-  });
-}
+});
