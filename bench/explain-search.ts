@@ -6,7 +6,7 @@ import { toSql } from 'pgvector';
 import { SESSION_SETTINGS } from '../server/db/orm-config.js';
 import { hashedEmbedding } from '../server/modules/embeddings/hashed.js';
 import { MEMORY_TYPES } from '../server/modules/memory/memory.types.js';
-import { buildFusedQuery, prefixTerm, toPositional } from '../server/modules/memory/search.service.js';
+import { buildFusedQuery, prefixTerm } from '../server/modules/memory/search.service.js';
 
 const [url, username, query, methodList] = process.argv.slice(2);
 if (!url || !username || !query) {
@@ -36,11 +36,6 @@ const { sql, params } = buildFusedQuery({
   candidates: 40,
   limit: 10,
 });
-const [positional, bindings] = toPositional(sql, params);
-let k = 0;
-const plan = await c.query<{ 'QUERY PLAN': string }>(
-  `explain (analyze, buffers) ${positional.replace(/\?/g, () => `$${++k}`)}`,
-  bindings,
-);
+const plan = await c.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${sql}`, params);
 console.log(plan.rows.map((r) => r['QUERY PLAN'].replace(/'\[[-0-9.,e]+\]'/g, "'[…]'")).join('\n'));
 await c.end();

@@ -14,7 +14,7 @@ import { createMirixClient, type MirixClient } from '../client/index.js';
 import { SESSION_SETTINGS } from '../server/db/orm-config.js';
 import { hashedEmbedding } from '../server/modules/embeddings/hashed.js';
 import { MEMORY_TYPES } from '../server/modules/memory/memory.types.js';
-import { buildFusedQuery, prefixTerm, toPositional } from '../server/modules/memory/search.service.js';
+import { buildFusedQuery, prefixTerm } from '../server/modules/memory/search.service.js';
 import {
   rng,
   startService,
@@ -310,12 +310,7 @@ async function run(n: number): Promise<RunResult> {
         candidates: 40,
         limit: 10,
       });
-      const [positional, bindings] = toPositional(text, params);
-      let k = 0;
-      await sql.query(
-        positional.replace(/\?/g, () => `$${++k}`),
-        bindings,
-      );
+      await sql.query(text, params);
     };
     for (const q of queries.slice(0, WARMUP)) {
       await search(q);

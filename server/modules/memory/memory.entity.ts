@@ -45,6 +45,11 @@ export const DEFAULT_EMBEDDING_DIM = 768;
   expression: 'create index "memories_trgm_text_gin_idx" on "memories" using gin ("trgm_text" gin_trgm_ops)',
 })
 @Index({
+  name: 'memories_agent_recent_idx',
+  expression:
+    'create index "memories_agent_recent_idx" on "memories" ("agent_id", (coalesce("occurred_at", "created_at")) desc, "id" desc) where "deleted_at" is null',
+})
+@Index({
   name: 'memories_pending_embedding_idx',
   expression:
     'create index "memories_pending_embedding_idx" on "memories" ("updated_at") where "embedding" is null and "deleted_at" is null and "memory_type" <> \'knowledge_vault\'',

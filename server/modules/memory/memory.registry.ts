@@ -23,6 +23,34 @@ const ZProceduralPatch = patchOf(ZProceduralFields);
 const ZResourcePatch = patchOf(ZResourceFields);
 const ZVaultPatch = patchOf(ZVaultFields);
 
+/**
+ * What the mappers read: a MemoryItem entity satisfies it, and so does a plain search row, which
+ * spares search the cost of hydrating entities.
+ */
+export type MemoryRecord = Pick<
+  MemoryItem,
+  | 'id'
+  | 'memoryType'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'lastModified'
+  | 'embeddingModel'
+  | 'occurredAt'
+  | 'eventType'
+  | 'actor'
+  | 'summary'
+  | 'details'
+  | 'name'
+  | 'source'
+  | 'entryType'
+  | 'steps'
+  | 'title'
+  | 'resourceType'
+  | 'content'
+  | 'sensitivity'
+  | 'caption'
+> & { agent: { id: string } };
+
 type Columns = Partial<
   Pick<
     MemoryItem,
@@ -56,9 +84,9 @@ export interface MemoryTypeDef<
   response: R;
   /** Caller fields -> columns (the vault's secret is handled by the service, not here). */
   toColumns: (input: Partial<z.output<F>>) => Columns;
-  toResponse: (item: MemoryItem) => z.output<R>;
+  toResponse: (item: MemoryRecord) => z.output<R>;
   /** The text that is embedded; null means never embedded. */
-  embeddingText: ((item: MemoryItem) => string) | null;
+  embeddingText: ((item: MemoryRecord) => string) | null;
   /** Columns `contains` searches. */
   textColumns: string[];
 }
@@ -67,7 +95,7 @@ const MAX_EMBED_CHARS = 8000;
 const clip = (s: string) => (s.length > MAX_EMBED_CHARS ? s.slice(0, MAX_EMBED_CHARS) : s);
 const lines = (...parts: (string | null | undefined)[]) => clip(parts.filter((p) => p).join('\n'));
 
-function common(item: MemoryItem) {
+function common(item: MemoryRecord) {
   return {
     id: item.id,
     agentId: item.agent.id,
@@ -207,12 +235,12 @@ export const MEMORY_DEFS: Record<MemoryType, MemoryTypeDef> = {
   knowledge_vault: vault,
 };
 
-export function toMemoryResponse(item: MemoryItem): TMemoryResponse {
+export function toMemoryResponse(item: MemoryRecord): TMemoryResponse {
   return MEMORY_DEFS[item.memoryType].toResponse(item) as TMemoryResponse;
 }
 
 /** As toMemoryResponse, without a resource's content (lists and search). */
-export function toMemorySummary(item: MemoryItem): TMemorySummaryResponse {
+export function toMemorySummary(item: MemoryRecord): TMemorySummaryResponse {
   const full = toMemoryResponse(item);
   if (full.type !== 'resource') return full;
   const { content: _content, ...rest } = full;

@@ -4,17 +4,19 @@ import type { Logger } from 'pino';
 import { getOwnedAgent } from '../agents/agent.service.js';
 import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
 import type { User } from '../users/user.entity.js';
-import { MemoryItem } from './memory.entity.js';
 import type { TSearchMethod, TSearchRequest } from './memory.schema.js';
-import { MEMORY_TYPES } from './memory.types.js';
+import type { MemoryRecord } from './memory.registry.js';
+import { MEMORY_TYPES, type MemoryType } from './memory.types.js';
 
 /** Reciprocal rank fusion constant (the usual 60: later ranks still count, but less). */
 export const RRF_K = 60;
+/** At most this many full-text matches are ranked per query (see buildFusedQuery). */
+export const FULLTEXT_RANK_CAP = 1000;
 /** Vector neighbours less similar than this are noise, not matches. */
 export const MIN_VECTOR_SIMILARITY = 0.1;
 
 export interface SearchHit {
-  item: MemoryItem;
+  item: MemoryRecord;
   score: number;
   signals: Record<TSearchMethod, { rank: number; score: number } | null>;
 }
@@ -96,7 +98,7 @@ export function buildFusedQuery(q: FusedQueryInput): { sql: string; params: unkn
       select id, row_number() over (order by dist, id) as rank, 1 - dist as score from (
         select m.id, m.embedding <=> ${v}::vector as dist from memories m
         where ${scope} and m.embedding is not null and m.embedding_model = ${p(q.embeddingModel)}
-        order by m.embedding <=> ${v}::vector limit ${k}
+        order by dist limit ${k}
       ) s where 1 - dist >= ${p(MIN_VECTOR_SIMILARITY)})`);
     signals.push('vector');
   }
@@ -104,10 +106,15 @@ export function buildFusedQuery(q: FusedQueryInput): { sql: string; params: unkn
     const tsq = q.prefix
       ? `(websearch_to_tsquery('english', ${p(q.fulltext)}) || to_tsquery('english', ${p(q.prefix)}))`
       : `websearch_to_tsquery('english', ${p(q.fulltext)})`;
+    // Ranking costs a heap read per matching row: a very common term is ranked among at most
+    // FULLTEXT_RANK_CAP matches (the other signals still see every row).
     ctes.push(`fulltext as (
       select id, row_number() over (order by r desc, id) as rank, r as score from (
-        select m.id, ts_rank_cd(m.tsv, tq.q) as r from memories m, (select ${tsq} as q) tq
-        where ${scope} and m.tsv @@ tq.q
+        select c.id, ts_rank_cd(c.tsv, c.q) as r from (
+          select m.id, m.tsv, tq.q from memories m, (select ${tsq} as q) tq
+          where ${scope} and m.tsv @@ tq.q
+          limit ${p(FULLTEXT_RANK_CAP)}
+        ) c
         order by r desc limit ${k}
       ) s)`);
     signals.push('fulltext');
@@ -150,9 +157,55 @@ export function prefixTerm(query: string): string | null {
   return last ? `${last.toLowerCase()}:*` : null;
 }
 
+/** A search row as a MemoryRecord (columns are snake_case; content is never selected). */
+function recordOf(r: Record<string, unknown>): MemoryRecord {
+  // node-postgres already parses timestamptz columns into Dates.
+  const date = (v: unknown) => (v instanceof Date ? v : null);
+  return {
+    id: r.id as string,
+    agent: { id: r.agent_id as string },
+    memoryType: r.memory_type as MemoryType,
+    createdAt: date(r.created_at)!,
+    updatedAt: date(r.updated_at)!,
+    lastModified: r.last_modified as MemoryRecord['lastModified'],
+    embeddingModel: (r.embedding_model as string | null) ?? null,
+    occurredAt: date(r.occurred_at),
+    eventType: (r.event_type as string | null) ?? null,
+    actor: (r.actor as string | null) ?? null,
+    summary: (r.summary as string | null) ?? null,
+    details: (r.details as string | null) ?? null,
+    name: (r.name as string | null) ?? null,
+    source: (r.source as string | null) ?? null,
+    entryType: (r.entry_type as string | null) ?? null,
+    steps: (r.steps as string[] | null) ?? null,
+    title: (r.title as string | null) ?? null,
+    resourceType: (r.resource_type as string | null) ?? null,
+    content: null,
+    sensitivity: (r.sensitivity as MemoryRecord['sensitivity']) ?? null,
+    caption: (r.caption as string | null) ?? null,
+  };
+}
+
 /** A text[] literal (knex would expand a JS array into a list); only for known enum values. */
 function pgTextArray(values: string[]): string {
   return `{${values.join(',')}}`;
+}
+
+/**
+ * Runs a statement with native `$n` parameters on a pooled connection: each parameter (the
+ * 8 KB vector literal among them) is sent once, and the query-builder layers are skipped.
+ */
+async function runNative<T>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+  const client = em.getKnex().client as {
+    acquireConnection: () => Promise<{ query: (sql: string, params: unknown[]) => Promise<{ rows: T[] }> }>;
+    releaseConnection: (conn: unknown) => Promise<void>;
+  };
+  const conn = await client.acquireConnection();
+  try {
+    return (await conn.query(sql, params)).rows;
+  } finally {
+    await client.releaseConnection(conn);
+  }
 }
 
 /** `$n` placeholders (reusable) to knex's positional `?`, repeating bindings as needed. */
@@ -223,7 +276,7 @@ export async function searchMemories(
     return {
       hits: await ensureAgent(
         rows.map((r) => ({
-          item: em.map(MemoryItem, r),
+          item: recordOf(r),
           score: 0,
           signals: { vector: null, fulltext: null, trigram: null },
         })),
@@ -261,11 +314,11 @@ export async function searchMemories(
     candidates: Math.max(40, input.limit * 2),
     limit: input.limit,
   });
-  const rows = await conn.execute<Row[]>(...toPositional(sql, params));
+  const rows = await runNative<Row>(em, sql, params);
   return {
     hits: await ensureAgent(
       rows.map((r) => ({
-        item: em.map(MemoryItem, r),
+        item: recordOf(r),
         score: Number(r.rrf),
         signals: {
           vector: signal(r.vector_rank, r.vector_score),
