@@ -159,8 +159,8 @@ export function prefixTerm(query: string): string | null {
 
 /** A search row as a MemoryRecord (columns are snake_case; content is never selected). */
 function recordOf(r: Record<string, unknown>): MemoryRecord {
-  // node-postgres already parses timestamptz columns into Dates.
-  const date = (v: unknown) => (v instanceof Date ? v : null);
+  // MikroORM leaves timestamptz values as strings on its connections.
+  const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : v instanceof Date ? v : null);
   return {
     id: r.id as string,
     agent: { id: r.agent_id as string },
