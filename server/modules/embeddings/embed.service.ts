@@ -1,8 +1,8 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { toSql } from 'pgvector';
 import type { Logger } from 'pino';
-import { MemoryItem } from '../memory/memory.entity.js';
-import { MEMORY_DEFS } from '../memory/memory.registry.js';
+import { runNative } from '../../db/native.js';
+import { MEMORY_DEFS, recordFromRow } from '../memory/memory.registry.js';
 import type { EmbeddingProvider } from './embedding.provider.js';
 
 export interface PendingText {
@@ -16,15 +16,20 @@ export interface PendingText {
  * text to embed for each.
  */
 export async function loadEmbeddable(em: EntityManager, ids: string[]): Promise<PendingText[]> {
-  const items = await em.find(MemoryItem, {
-    id: { $in: ids },
-    deletedAt: null,
-    embedding: null,
-    memoryType: { $ne: 'knowledge_vault' },
-  });
-  return items.flatMap((item) => {
-    const text = MEMORY_DEFS[item.memoryType].embeddingText?.(item);
-    return text ? [{ id: item.id, version: item.updatedAt, text }] : [];
+  // A plain statement, not em.find: hydrating entities for every batch only fed the GC.
+  const rows = await runNative<Record<string, unknown>>(
+    em,
+    `select id, agent_id, memory_type, created_at, updated_at, last_modified, embedding_model, occurred_at,
+            event_type, actor, summary, details, name, source, entry_type, steps, title, resource_type,
+            sensitivity, caption
+     from memories
+     where id = any($1::uuid[]) and deleted_at is null and embedding is null and memory_type <> 'knowledge_vault'`,
+    [ids],
+  );
+  return rows.flatMap((row) => {
+    const record = recordFromRow(row);
+    const text = MEMORY_DEFS[record.memoryType].embeddingText?.(record);
+    return text ? [{ id: record.id, version: record.updatedAt, text }] : [];
   });
 }
 
@@ -38,19 +43,16 @@ export async function writeVectors(
   batch: { id: string; version: Date; vector: number[] }[],
 ): Promise<string[]> {
   if (batch.length === 0) return [];
-  const res = await em.getConnection().execute<{ id: string }[]>(
-    `update memories m set embedding = v.embedding::vector, embedding_model = ?
-     from (select unnest(?::uuid[]) as id, unnest(?::text[]) as embedding, unnest(?::timestamptz[]) as version) v
-     where m.id = v.id and date_trunc('milliseconds', m.updated_at) = v.version and m.embedding is null and m.deleted_at is null
+  const rows = await runNative<{ id: string }>(
+    em,
+    `update memories m set embedding = v.embedding::vector, embedding_model = $1
+     from unnest($2::uuid[], $3::text[], $4::timestamptz[]) as v(id, embedding, version)
+     where m.id = v.id and date_trunc('milliseconds', m.updated_at) = v.version
+       and m.embedding is null and m.deleted_at is null
      returning m.id`,
-    [
-      model,
-      `{${batch.map((b) => b.id).join(',')}}`,
-      `{${batch.map((b) => `"${toSql(b.vector) as string}"`).join(',')}}`,
-      `{${batch.map((b) => `"${b.version.toISOString()}"`).join(',')}}`,
-    ],
+    [model, batch.map((b) => b.id), batch.map((b) => toSql(b.vector) as string), batch.map((b) => b.version)],
   );
-  return res.map((r) => r.id);
+  return rows.map((r) => r.id);
 }
 
 interface Waiter {

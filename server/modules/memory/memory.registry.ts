@@ -246,3 +246,35 @@ export function toMemorySummary(item: MemoryRecord): TMemorySummaryResponse {
   const { content: _content, ...rest } = full;
   return rest;
 }
+
+/**
+ * A raw `memories` row (snake_case columns) as a MemoryRecord, without hydrating an entity: the
+ * hot paths (search, embedding) read many rows and only need their fields.
+ */
+export function recordFromRow(r: Record<string, unknown>): MemoryRecord {
+  // MikroORM leaves timestamptz values as strings on its connections.
+  const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : v instanceof Date ? v : null);
+  return {
+    id: r.id as string,
+    agent: { id: r.agent_id as string },
+    memoryType: r.memory_type as MemoryType,
+    createdAt: date(r.created_at)!,
+    updatedAt: date(r.updated_at)!,
+    lastModified: r.last_modified as MemoryRecord['lastModified'],
+    embeddingModel: (r.embedding_model as string | null) ?? null,
+    occurredAt: date(r.occurred_at),
+    eventType: (r.event_type as string | null) ?? null,
+    actor: (r.actor as string | null) ?? null,
+    summary: (r.summary as string | null) ?? null,
+    details: (r.details as string | null) ?? null,
+    name: (r.name as string | null) ?? null,
+    source: (r.source as string | null) ?? null,
+    entryType: (r.entry_type as string | null) ?? null,
+    steps: (r.steps as string[] | null) ?? null,
+    title: (r.title as string | null) ?? null,
+    resourceType: (r.resource_type as string | null) ?? null,
+    content: (r.content as string | null | undefined) ?? null,
+    sensitivity: (r.sensitivity as MemoryRecord['sensitivity']) ?? null,
+    caption: (r.caption as string | null) ?? null,
+  };
+}

@@ -5,7 +5,8 @@ import { getOwnedAgent } from '../agents/agent.service.js';
 import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
 import type { User } from '../users/user.entity.js';
 import type { TSearchMethod, TSearchRequest } from './memory.schema.js';
-import type { MemoryRecord } from './memory.registry.js';
+import { type MemoryRecord, recordFromRow } from './memory.registry.js';
+import { runNative } from '../../db/native.js';
 import { MEMORY_TYPES, type MemoryType } from './memory.types.js';
 
 /** Reciprocal rank fusion constant (the usual 60: later ranks still count, but less). */
@@ -157,55 +158,9 @@ export function prefixTerm(query: string): string | null {
   return last ? `${last.toLowerCase()}:*` : null;
 }
 
-/** A search row as a MemoryRecord (columns are snake_case; content is never selected). */
-function recordOf(r: Record<string, unknown>): MemoryRecord {
-  // MikroORM leaves timestamptz values as strings on its connections.
-  const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : v instanceof Date ? v : null);
-  return {
-    id: r.id as string,
-    agent: { id: r.agent_id as string },
-    memoryType: r.memory_type as MemoryType,
-    createdAt: date(r.created_at)!,
-    updatedAt: date(r.updated_at)!,
-    lastModified: r.last_modified as MemoryRecord['lastModified'],
-    embeddingModel: (r.embedding_model as string | null) ?? null,
-    occurredAt: date(r.occurred_at),
-    eventType: (r.event_type as string | null) ?? null,
-    actor: (r.actor as string | null) ?? null,
-    summary: (r.summary as string | null) ?? null,
-    details: (r.details as string | null) ?? null,
-    name: (r.name as string | null) ?? null,
-    source: (r.source as string | null) ?? null,
-    entryType: (r.entry_type as string | null) ?? null,
-    steps: (r.steps as string[] | null) ?? null,
-    title: (r.title as string | null) ?? null,
-    resourceType: (r.resource_type as string | null) ?? null,
-    content: null,
-    sensitivity: (r.sensitivity as MemoryRecord['sensitivity']) ?? null,
-    caption: (r.caption as string | null) ?? null,
-  };
-}
-
 /** A text[] literal (knex would expand a JS array into a list); only for known enum values. */
 function pgTextArray(values: string[]): string {
   return `{${values.join(',')}}`;
-}
-
-/**
- * Runs a statement with native `$n` parameters on a pooled connection: each parameter (the
- * 8 KB vector literal among them) is sent once, and the query-builder layers are skipped.
- */
-async function runNative<T>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  const client = em.getKnex().client as {
-    acquireConnection: () => Promise<{ query: (sql: string, params: unknown[]) => Promise<{ rows: T[] }> }>;
-    releaseConnection: (conn: unknown) => Promise<void>;
-  };
-  const conn = await client.acquireConnection();
-  try {
-    return (await conn.query(sql, params)).rows;
-  } finally {
-    await client.releaseConnection(conn);
-  }
 }
 
 /** `$n` placeholders (reusable) to knex's positional `?`, repeating bindings as needed. */
@@ -276,7 +231,7 @@ export async function searchMemories(
     return {
       hits: await ensureAgent(
         rows.map((r) => ({
-          item: recordOf(r),
+          item: recordFromRow(r),
           score: 0,
           signals: { vector: null, fulltext: null, trigram: null },
         })),
@@ -318,7 +273,7 @@ export async function searchMemories(
   return {
     hits: await ensureAgent(
       rows.map((r) => ({
-        item: recordOf(r),
+        item: recordFromRow(r),
         score: Number(r.rrf),
         signals: {
           vector: signal(r.vector_rank, r.vector_score),
