@@ -7,7 +7,7 @@ import type { User } from '../users/user.entity.js';
 import type { TSearchMethod, TSearchRequest } from './memory.schema.js';
 import { type MemoryRecord, recordFromRow } from './memory.registry.js';
 import { runNative } from '../../db/native.js';
-import { MEMORY_TYPES, type MemoryType } from './memory.types.js';
+import { MEMORY_TYPES } from './memory.types.js';
 
 /** Reciprocal rank fusion constant (the usual 60: later ranks still count, but less). */
 export const RRF_K = 60;
