@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { hashedEmbedding } from '../../server/modules/embeddings/hashed.js';
 import { patchOf, ZResourceFields } from '../../server/modules/memory/memory.schema.js';
-import { buildFusedQuery, prefixTerm, toPositional } from '../../server/modules/memory/search.service.js';
+import { buildFusedQuery, prefixTerm } from '../../server/modules/memory/search.service.js';
 import { VaultCipher } from '../../server/modules/memory/vault-cipher.js';
 
 const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
@@ -70,13 +70,6 @@ describe('search helpers', () => {
     expect(prefixTerm('deploy kube')).toBe('kube:*');
     expect(prefixTerm('"exact phrase"')).toBeNull();
     expect(prefixTerm('x')).toBeNull();
-  });
-
-  it('rewrites reusable $n placeholders to positional ones', () => {
-    expect(toPositional('a = $1 and b = $2 or c = $1', ['x', 'y'])).toEqual([
-      'a = ? and b = ? or c = ?',
-      ['x', 'y', 'x'],
-    ]);
   });
 
   it('builds only the signals asked for', () => {

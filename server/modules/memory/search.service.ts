@@ -163,16 +163,6 @@ function pgTextArray(values: string[]): string {
   return `{${values.join(',')}}`;
 }
 
-/** `$n` placeholders (reusable) to knex's positional `?`, repeating bindings as needed. */
-export function toPositional(sql: string, params: unknown[]): [string, unknown[]] {
-  const bindings: unknown[] = [];
-  const out = sql.replace(/\$(\d+)/g, (_, n: string) => {
-    bindings.push(params[Number(n) - 1]);
-    return '?';
-  });
-  return [out, bindings];
-}
-
 type Row = Record<string, unknown> & {
   rrf: string | number;
   vector_rank: string | number | null;
