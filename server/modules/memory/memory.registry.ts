@@ -23,34 +23,7 @@ const ZProceduralPatch = patchOf(ZProceduralFields);
 const ZResourcePatch = patchOf(ZResourceFields);
 const ZVaultPatch = patchOf(ZVaultFields);
 
-/**
- * What the mappers read: a MemoryItem entity satisfies it, and so does a plain search row, which
- * spares search the cost of hydrating entities.
- */
-export type MemoryRecord = Pick<
-  MemoryItem,
-  | 'id'
-  | 'memoryType'
-  | 'createdAt'
-  | 'updatedAt'
-  | 'lastModified'
-  | 'embeddingModel'
-  | 'occurredAt'
-  | 'eventType'
-  | 'actor'
-  | 'summary'
-  | 'details'
-  | 'name'
-  | 'source'
-  | 'entryType'
-  | 'steps'
-  | 'title'
-  | 'resourceType'
-  | 'content'
-  | 'sensitivity'
-  | 'caption'
-> & { agent: { id: string } };
-
+/** The columns a memory type's own fields map to. */
 type Columns = Partial<
   Pick<
     MemoryItem,
@@ -70,6 +43,16 @@ type Columns = Partial<
     | 'caption'
   >
 >;
+
+/**
+ * What the mappers read: a MemoryItem entity satisfies it, and so does a plain search row, which
+ * spares search the cost of hydrating entities.
+ */
+export type MemoryRecord = Pick<
+  MemoryItem,
+  'id' | 'memoryType' | 'createdAt' | 'updatedAt' | 'lastModified' | 'embeddingModel'
+> &
+  Required<Columns> & { agent: { id: string } };
 
 /** Everything type-specific about a memory type, so services and routers stay generic. */
 export interface MemoryTypeDef<
