@@ -69,6 +69,11 @@ const ZEnv = z.object({
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  /** For Anthropic-compatible gateways and local test doubles. */
+  ANTHROPIC_BASE_URL: z.url().optional(),
+  /** Per LLM request; the SDKs retry 429, 5xx and timeouts LLM_MAX_RETRIES times with backoff. */
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
+  LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
 });
 
 type ParsedEnv = z.infer<typeof ZEnv>;

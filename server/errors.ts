@@ -15,6 +15,8 @@ export const AppErrorCode = {
   Conflict: 'CONFLICT',
   /** The caller exceeded a rate limit; retry later. */
   TooManyRequests: 'TOO_MANY_REQUESTS',
+  /** The server is not set up for this (e.g. no LLM provider configured, or its key is rejected). */
+  PreconditionFailed: 'PRECONDITION_FAILED',
   /** A backing service (PostgreSQL, Redis, an LLM provider) is unreachable. */
   ServiceUnavailable: 'SERVICE_UNAVAILABLE',
 } as const;

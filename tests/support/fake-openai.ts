@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A loopback server speaking OpenAI's HTTP API (as Ollama, vLLM and LM Studio do), so the real
- * `openai` SDK is exercised. Its embeddings are "semantic" in a tiny, predictable way: words in
+ * `openai` SDK is exercised: `/v1/embeddings`, and `/v1/chat/completions` as JSON or SSE with
+ * scripted replies (text, tool calls, usage, error statuses). Its embeddings are "semantic" in a tiny, predictable way: words in
  * the same concept group (car/automobile/vehicle) share a feature, so paraphrases are close.
  */
 export const CONCEPTS: Record<string, string> = Object.fromEntries(
@@ -32,10 +33,31 @@ export function fakeSemanticEmbedding(text: string, dim: number): number[] {
   return v.map((x) => x / norm);
 }
 
+/** One scripted answer of a fake LLM server (OpenAI or Anthropic wire format). */
+export interface ScriptedReply {
+  text?: string;
+  toolCalls?: { id: string; name: string; arguments: string }[];
+  usage?: { prompt: number; completion: number };
+  /** Answer with this HTTP error status instead. */
+  status?: number;
+  /** Characters per streamed text chunk (default 4). */
+  chunkSize?: number;
+}
+
+export function chunks(text: string, size: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
 export interface FakeOpenAI {
   url: string;
   /** Every embeddings request's input sizes, in order. */
   embeddingBatches: number[];
+  /** Replies for the next chat completions, in order (then: text "ok"). */
+  replies: ScriptedReply[];
+  /** Every chat completions request body received, in order. */
+  chatRequests: Record<string, unknown>[];
   /** Answer the next `n` requests with HTTP 500. */
   failNext: (n: number) => void;
   close: () => Promise<void>;
@@ -43,6 +65,8 @@ export interface FakeOpenAI {
 
 export async function startFakeOpenAI(opts: { dim: number }): Promise<FakeOpenAI> {
   const embeddingBatches: number[] = [];
+  const replies: ScriptedReply[] = [];
+  const chatRequests: Record<string, unknown>[] = [];
   let failures = 0;
   const server = http.createServer((req, res) => {
     let body = '';
@@ -73,6 +97,72 @@ export async function startFakeOpenAI(opts: { dim: number }): Promise<FakeOpenAI
         );
         return;
       }
+      if (req.method === 'POST' && req.url === '/v1/chat/completions') {
+        const parsed = JSON.parse(body) as Record<string, unknown> & { model: string; stream?: boolean };
+        chatRequests.push(parsed);
+        const reply = replies.shift() ?? { text: 'ok' };
+        if (reply.status) {
+          res.writeHead(reply.status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { message: `scripted ${reply.status}`, type: 'scripted' } }));
+          return;
+        }
+        const usage = {
+          prompt_tokens: reply.usage?.prompt ?? 10,
+          completion_tokens: reply.usage?.completion ?? 5,
+          total_tokens: (reply.usage?.prompt ?? 10) + (reply.usage?.completion ?? 5),
+        };
+        const toolCalls = (reply.toolCalls ?? []).map((c) => ({
+          id: c.id,
+          type: 'function',
+          function: { name: c.name, arguments: c.arguments },
+        }));
+        const base = { id: 'chatcmpl-fake', object: 'chat.completion', created: 0, model: parsed.model };
+        if (!parsed.stream) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({
+              ...base,
+              choices: [
+                {
+                  index: 0,
+                  message: {
+                    role: 'assistant',
+                    content: reply.text ?? null,
+                    ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+                  },
+                  finish_reason: toolCalls.length ? 'tool_calls' : 'stop',
+                },
+              ],
+              usage,
+            }),
+          );
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+        const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+          send({
+            ...base,
+            object: 'chat.completion.chunk',
+            choices: [{ index: 0, delta, finish_reason: finish }],
+          });
+        chunk({ role: 'assistant', content: '' });
+        for (const piece of chunks(reply.text ?? '', reply.chunkSize ?? 4)) chunk({ content: piece });
+        toolCalls.forEach((c, index) => {
+          chunk({
+            tool_calls: [
+              { index, id: c.id, type: 'function', function: { name: c.function.name, arguments: '' } },
+            ],
+          });
+          for (const piece of chunks(c.function.arguments, 8))
+            chunk({ tool_calls: [{ index, function: { arguments: piece } }] });
+        });
+        chunk({}, toolCalls.length ? 'tool_calls' : 'stop');
+        const options = parsed.stream_options as { include_usage?: boolean } | undefined;
+        if (options?.include_usage) send({ ...base, object: 'chat.completion.chunk', choices: [], usage });
+        res.end('data: [DONE]\n\n');
+        return;
+      }
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
     });
@@ -81,6 +171,8 @@ export async function startFakeOpenAI(opts: { dim: number }): Promise<FakeOpenAI
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
     embeddingBatches,
+    replies,
+    chatRequests,
     failNext: (n) => {
       failures = n;
     },

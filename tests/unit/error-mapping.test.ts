@@ -16,6 +16,7 @@ describe('toTRPCError', () => {
     [AppErrorCode.NotFound, 'NOT_FOUND'],
     [AppErrorCode.Conflict, 'CONFLICT'],
     [AppErrorCode.TooManyRequests, 'TOO_MANY_REQUESTS'],
+    [AppErrorCode.PreconditionFailed, 'PRECONDITION_FAILED'],
     [AppErrorCode.ServiceUnavailable, 'SERVICE_UNAVAILABLE'],
   ])('maps AppError %s to %s, keeping the message', (code, trpcCode) => {
     const mapped = toTRPCError(wrapped(new AppError(code, 'the reason')), ctx);

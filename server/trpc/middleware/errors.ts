@@ -47,6 +47,7 @@ const CODE_MAP = {
   [AppErrorCode.NotFound]: 'NOT_FOUND',
   [AppErrorCode.Conflict]: 'CONFLICT',
   [AppErrorCode.TooManyRequests]: 'TOO_MANY_REQUESTS',
+  [AppErrorCode.PreconditionFailed]: 'PRECONDITION_FAILED',
   [AppErrorCode.ServiceUnavailable]: 'SERVICE_UNAVAILABLE',
 } as const satisfies Record<AppErrorCode, TRPCError['code']>;
 
