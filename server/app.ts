@@ -14,6 +14,7 @@ import {
   type EmbeddingEnv,
   type EmbeddingProvider,
 } from './modules/embeddings/embedding.provider.js';
+import type { ChatEnv } from './modules/chat/chat.service.js';
 import { VaultCipher } from './modules/memory/vault-cipher.js';
 import { TokenService } from './modules/auth/tokens.js';
 import { createContextFactory } from './trpc/context.js';
@@ -30,6 +31,7 @@ export type AppEnv = Pick<
   | 'VAULT_KEYS'
   | 'QUEUE_PREFIX'
   | EmbeddingEnvKeys
+  | keyof ChatEnv
 >;
 type EmbeddingEnvKeys = keyof EmbeddingEnv;
 
@@ -52,6 +54,8 @@ export interface AppServices {
   cipher: VaultCipher;
   queues: JobQueues;
   embeddings: EmbeddingProvider;
+  /** LLM and chat settings (providers are created per turn from the agent's modelConfig). */
+  chatEnv: ChatEnv;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -63,6 +67,7 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
     cipher: new VaultCipher(env.VAULT_KEYS),
     queues: new JobQueues(deps.redis, env.QUEUE_PREFIX),
     embeddings: createEmbeddingProvider(env),
+    chatEnv: env,
     orm: deps.orm,
     redis: deps.redis,
     tokens: new TokenService(env.JWT_SECRET, env.ACCESS_TOKEN_TTL_SECONDS),

@@ -74,6 +74,10 @@ const ZEnv = z.object({
   /** Per LLM request; the SDKs retry 429, 5xx and timeouts LLM_MAX_RETRIES times with backoff. */
   LLM_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
   LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /** Earlier messages of the conversation sent with each chat turn. */
+  CHAT_HISTORY_MESSAGES: z.coerce.number().int().min(0).max(200).default(20),
+  /** Memories per type retrieved into the chat prompt. */
+  CHAT_MEMORY_TOP_K: z.coerce.number().int().min(0).max(50).default(5),
 });
 
 type ParsedEnv = z.infer<typeof ZEnv>;

@@ -7,6 +7,7 @@ import { z } from 'zod';
  */
 export const QUEUES = {
   embed: 'embed',
+  consolidate: 'consolidate',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -18,8 +19,16 @@ export const ZEmbedJob = z.object({
 });
 export type TEmbedJob = z.infer<typeof ZEmbedJob>;
 
+/** Let the memory managers learn from a finished chat turn (consumed by the consolidation worker). */
+export const ZConsolidateJob = z.object({
+  agentId: z.uuid(),
+  messageIds: z.array(z.uuid()).min(1).max(100),
+});
+export type TConsolidateJob = z.infer<typeof ZConsolidateJob>;
+
 export const JOBS = {
   embed: { queue: QUEUES.embed, schema: ZEmbedJob },
+  consolidate: { queue: QUEUES.consolidate, schema: ZConsolidateJob },
 } as const;
 export type JobName = keyof typeof JOBS;
 export type JobPayload<N extends JobName> = z.input<(typeof JOBS)[N]['schema']>;

@@ -78,6 +78,10 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     EMBEDDING_PROVIDER: 'hashed',
     EMBEDDING_MODEL: 'mirix-hashed-v1',
     EMBEDDING_DIM: 768,
+    LLM_TIMEOUT_MS: 5000,
+    LLM_MAX_RETRIES: 0,
+    CHAT_HISTORY_MESSAGES: 20,
+    CHAT_MEMORY_TOP_K: 5,
     ...opts.env,
   };
   const { app, services } = createApp({ env, orm, redis, logger, redisKeyPrefix: `test:${randomUUID()}` });

@@ -11,9 +11,18 @@ export interface TokenUsage {
   totalTokens: number;
 }
 
+export interface MessageMetadata {
+  status: 'complete' | 'failed' | 'interrupted';
+  error?: { code: string; message: string };
+  /** Ids of the memories that were put in the prompt for this turn. */
+  memoriesUsed?: string[];
+  provider?: string;
+  model?: string;
+}
+
 @Entity({ tableName: 'messages' })
 @Index({ name: 'messages_agent_created_id_idx', properties: ['agent', 'createdAt', 'id'] })
-export class Message extends BaseEntity<'senderId' | 'tokenUsage'> {
+export class Message extends BaseEntity<'senderId' | 'tokenUsage' | 'metadata'> {
   @ManyToOne({ entity: () => Agent, ref: true, deleteRule: 'cascade' })
   agent!: Ref<Agent>;
 
@@ -29,4 +38,8 @@ export class Message extends BaseEntity<'senderId' | 'tokenUsage'> {
 
   @Property({ type: 'json', columnType: 'jsonb', nullable: true })
   tokenUsage: TokenUsage | null = null;
+
+  /** How the turn went: failed (with the provider's error), interrupted (a stream was aborted). */
+  @Property({ type: 'json', columnType: 'jsonb', nullable: true })
+  metadata: MessageMetadata | null = null;
 }

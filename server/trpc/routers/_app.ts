@@ -2,6 +2,7 @@ import { router } from '../init.js';
 import { adminRouter } from './admin.router.js';
 import { agentsRouter } from './agents.router.js';
 import { apiKeysRouter, authRouter } from './auth.router.js';
+import { chatRouter } from './chat.router.js';
 import { memoryRouter } from './memory.router.js';
 import { messagesRouter } from './messages.router.js';
 
@@ -11,6 +12,7 @@ export const appRouter = router({
   agents: agentsRouter,
   messages: messagesRouter,
   memory: memoryRouter,
+  chat: chatRouter,
   admin: adminRouter,
 });
 

@@ -1,0 +1,184 @@
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { Message } from '../../server/modules/messages/message.entity.js';
+import { workerRedisOptions } from '../../server/redis.js';
+import { QUEUES } from '../../shared/jobs/index.js';
+import { type FakeAnthropic, startFakeAnthropic } from '../support/fake-anthropic.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
+import { expectTRPCError, signUp, startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+let openaiFake: FakeOpenAI;
+let anthropicFake: FakeAnthropic;
+beforeAll(async () => {
+  openaiFake = await startFakeOpenAI({ dim: 8 });
+  anthropicFake = await startFakeAnthropic();
+  server = await startTestServer({
+    env: {
+      OPENAI_BASE_URL: openaiFake.url,
+      OPENAI_API_KEY: 'sk-test',
+      ANTHROPIC_BASE_URL: anthropicFake.url,
+      ANTHROPIC_API_KEY: 'ak-test',
+      CHAT_HISTORY_MESSAGES: 4,
+    },
+  });
+});
+afterAll(async () => {
+  await server?.close();
+  await openaiFake?.close();
+  await anthropicFake?.close();
+});
+
+const systemOf = (req: Record<string, unknown> | undefined, provider: 'openai' | 'anthropic') =>
+  provider === 'anthropic'
+    ? String(req?.system)
+    : String((req?.messages as { role: string; content: string }[])[0]?.content);
+
+describe.each(['openai', 'anthropic'] as const)('chat.send with %s', (provider) => {
+  const fake = () => (provider === 'openai' ? openaiFake.replies : anthropicFake.replies);
+  const lastRequest = () =>
+    provider === 'openai' ? openaiFake.chatRequests.at(-1) : anthropicFake.requests.at(-1);
+
+  async function setup() {
+    const owner = await signUp(server, `chat${provider}`);
+    const agent = await owner.client.agents.create.mutate({
+      name: 'memoryful',
+      systemPrompt: 'You are Ada.',
+      modelConfig: { provider, model: `${provider}-test-model`, parameters: { temperature: 0.3 } },
+    });
+    return { ...owner, agent };
+  }
+
+  it('answers with memories and core blocks in the prompt, saves both messages with usage, and queues consolidation', async () => {
+    const { client, agent } = await setup();
+    await client.memory.core.set.mutate({ agentId: agent.id, label: 'human', value: 'Name: Grace.' });
+    const fact = await client.memory.semantic.create.mutate({
+      agentId: agent.id,
+      name: 'Launch',
+      summary: 'The launch is on March 15',
+    });
+    await client.memory.vault.create.mutate({
+      agentId: agent.id,
+      entryType: 'key',
+      caption: 'Launch staging key',
+      sensitivity: 'medium',
+      secretValue: 'sk-medium-secret',
+    });
+    await client.memory.vault.create.mutate({
+      agentId: agent.id,
+      entryType: 'pw',
+      caption: 'Launch root password',
+      sensitivity: 'high',
+      secretValue: 'hunter2-high',
+    });
+    fake().push({ text: 'The launch is on March 15.', usage: { prompt: 120, completion: 9 } });
+
+    const res = await client.chat.send.mutate({
+      agentId: agent.id,
+      message: 'When is the launch?',
+      context: { page: 'calendar' },
+    });
+    expect(res.response).toBe('The launch is on March 15.');
+    expect(res.usage).toEqual({ promptTokens: 120, completionTokens: 9, totalTokens: 129 });
+    expect(res.memoriesUsed.map((m) => m.id)).toContain(fact.id);
+
+    const system = systemOf(lastRequest(), provider);
+    expect(system).toContain('You are Ada.');
+    expect(system).toContain('Name: Grace.');
+    expect(system).toContain('- Launch: The launch is on March 15');
+    expect(system).toContain('Launch staging key');
+    expect(system).toContain('page: calendar');
+    const wire = JSON.stringify(lastRequest());
+    for (const hidden of ['Launch root password', 'hunter2-high', 'sk-medium-secret'])
+      expect(wire).not.toContain(hidden);
+
+    const page = await client.messages.list.query({ agentId: agent.id });
+    expect(page.items.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'When is the launch?'],
+      ['assistant', 'The launch is on March 15.'],
+    ]);
+    expect(page.items[1]?.id).toBe(res.assistantMessageId);
+    expect(page.items[1]?.tokenUsage).toEqual(res.usage);
+
+    const queue = new Queue(QUEUES.consolidate, {
+      connection: workerRedisOptions(inject('redisUrl')),
+      prefix: server.env.QUEUE_PREFIX,
+    });
+    try {
+      const job = await queue.getJob(`consolidate-${res.assistantMessageId}`);
+      expect(job?.data).toEqual({
+        agentId: agent.id,
+        messageIds: [res.userMessageId, res.assistantMessageId],
+      });
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('sends only the last CHAT_HISTORY_MESSAGES messages of the conversation', async () => {
+    const { client, agent } = await setup();
+    for (let i = 1; i <= 3; i++) {
+      fake().push({ text: `answer ${i}` });
+      await client.chat.send.mutate({ agentId: agent.id, message: `question ${i}` });
+    }
+    fake().push({ text: 'answer 4' });
+    await client.chat.send.mutate({ agentId: agent.id, message: 'question 4' });
+    const messages = (lastRequest()?.messages as { role: string; content: unknown }[]).filter(
+      (m) => m.role !== 'system',
+    );
+    // Anthropic carries assistant turns as content blocks.
+    const text = (c: unknown) =>
+      typeof c === 'string' ? c : (c as { type: string; text?: string }[]).map((b) => b.text ?? '').join('');
+    expect(messages.map((m) => text(m.content))).toEqual([
+      'question 2',
+      'answer 2',
+      'question 3',
+      'answer 3',
+      'question 4',
+    ]);
+  });
+
+  it('keeps the user message and records the failure when the provider fails', async () => {
+    const { client, agent } = await setup();
+    fake().push({ status: 429 });
+    await expectTRPCError(
+      client.chat.send.mutate({ agentId: agent.id, message: 'are you there?' }),
+      'TOO_MANY_REQUESTS',
+      429,
+    );
+    const rows = await server.orm.em.fork().find(Message, { agent: agent.id });
+    expect(rows.map((r) => r.role)).toEqual(['user']);
+    expect(rows[0]?.metadata).toMatchObject({ status: 'failed', error: { code: 'TOO_MANY_REQUESTS' } });
+  });
+});
+
+describe('chat.send errors', () => {
+  it("gives NOT_FOUND for another user's agent", async () => {
+    const alice = await signUp(server, 'chatalice');
+    const bob = await signUp(server, 'chatbob');
+    const agent = await alice.client.agents.create.mutate({ name: 'private' });
+    await expectTRPCError(
+      bob.client.chat.send.mutate({ agentId: agent.id, message: 'hi' }),
+      'NOT_FOUND',
+      404,
+    );
+    expect(await server.orm.em.fork().count(Message, { agent: agent.id })).toBe(0);
+  });
+
+  it('answers PRECONDITION_FAILED naming the variables when no provider is configured', async () => {
+    const bare = await startTestServer();
+    try {
+      const { client } = await signUp(bare, 'noprov');
+      const agent = await client.agents.create.mutate({ name: 'unconfigured' });
+      const err = await expectTRPCError(
+        client.chat.send.mutate({ agentId: agent.id, message: 'hi' }),
+        'PRECONDITION_FAILED',
+        412,
+      );
+      expect(err.message).toMatch(/OPENAI_API_KEY/);
+    } finally {
+      await bare.close();
+    }
+  });
+});
