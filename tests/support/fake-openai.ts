@@ -42,6 +42,10 @@ export interface ScriptedReply {
   status?: number;
   /** Characters per streamed text chunk (default 4). */
   chunkSize?: number;
+  /** Pause between streamed chunks. */
+  delayMs?: number;
+  /** Drop the connection after this many streamed text chunks (a provider failing mid-stream). */
+  failAfterChunks?: number;
 }
 
 export function chunks(text: string, size: number): string[] {
@@ -71,101 +75,117 @@ export async function startFakeOpenAI(opts: { dim: number }): Promise<FakeOpenAI
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      if (failures > 0) {
-        failures--;
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: 'injected failure', type: 'server_error' } }));
-        return;
-      }
-      if (req.method === 'POST' && req.url === '/v1/embeddings') {
-        const parsed = JSON.parse(body) as { input: string | string[]; model: string };
-        const inputs = Array.isArray(parsed.input) ? parsed.input : [parsed.input];
-        embeddingBatches.push(inputs.length);
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({
-            object: 'list',
-            model: parsed.model,
-            data: inputs.map((text, index) => ({
-              object: 'embedding',
-              index,
-              embedding: fakeSemanticEmbedding(text, opts.dim),
-            })),
-            usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
-          }),
-        );
-        return;
-      }
-      if (req.method === 'POST' && req.url === '/v1/chat/completions') {
-        const parsed = JSON.parse(body) as Record<string, unknown> & { model: string; stream?: boolean };
-        chatRequests.push(parsed);
-        const reply = replies.shift() ?? { text: 'ok' };
-        if (reply.status) {
-          res.writeHead(reply.status, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: { message: `scripted ${reply.status}`, type: 'scripted' } }));
-          return;
-        }
-        const usage = {
-          prompt_tokens: reply.usage?.prompt ?? 10,
-          completion_tokens: reply.usage?.completion ?? 5,
-          total_tokens: (reply.usage?.prompt ?? 10) + (reply.usage?.completion ?? 5),
-        };
-        const toolCalls = (reply.toolCalls ?? []).map((c) => ({
-          id: c.id,
-          type: 'function',
-          function: { name: c.name, arguments: c.arguments },
-        }));
-        const base = { id: 'chatcmpl-fake', object: 'chat.completion', created: 0, model: parsed.model };
-        if (!parsed.stream) {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(
-            JSON.stringify({
-              ...base,
-              choices: [
-                {
-                  index: 0,
-                  message: {
-                    role: 'assistant',
-                    content: reply.text ?? null,
-                    ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
-                  },
-                  finish_reason: toolCalls.length ? 'tool_calls' : 'stop',
-                },
-              ],
-              usage,
-            }),
-          );
-          return;
-        }
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-        const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
-        const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
-          send({
-            ...base,
-            object: 'chat.completion.chunk',
-            choices: [{ index: 0, delta, finish_reason: finish }],
-          });
-        chunk({ role: 'assistant', content: '' });
-        for (const piece of chunks(reply.text ?? '', reply.chunkSize ?? 4)) chunk({ content: piece });
-        toolCalls.forEach((c, index) => {
-          chunk({
-            tool_calls: [
-              { index, id: c.id, type: 'function', function: { name: c.function.name, arguments: '' } },
-            ],
-          });
-          for (const piece of chunks(c.function.arguments, 8))
-            chunk({ tool_calls: [{ index, function: { arguments: piece } }] });
-        });
-        chunk({}, toolCalls.length ? 'tool_calls' : 'stop');
-        const options = parsed.stream_options as { include_usage?: boolean } | undefined;
-        if (options?.include_usage) send({ ...base, object: 'chat.completion.chunk', choices: [], usage });
-        res.end('data: [DONE]\n\n');
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
-    });
+    req.on(
+      'end',
+      () =>
+        void (async () => {
+          if (failures > 0) {
+            failures--;
+            res.writeHead(500, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ error: { message: 'injected failure', type: 'server_error' } }));
+            return;
+          }
+          if (req.method === 'POST' && req.url === '/v1/embeddings') {
+            const parsed = JSON.parse(body) as { input: string | string[]; model: string };
+            const inputs = Array.isArray(parsed.input) ? parsed.input : [parsed.input];
+            embeddingBatches.push(inputs.length);
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(
+              JSON.stringify({
+                object: 'list',
+                model: parsed.model,
+                data: inputs.map((text, index) => ({
+                  object: 'embedding',
+                  index,
+                  embedding: fakeSemanticEmbedding(text, opts.dim),
+                })),
+                usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
+              }),
+            );
+            return;
+          }
+          if (req.method === 'POST' && req.url === '/v1/chat/completions') {
+            const parsed = JSON.parse(body) as Record<string, unknown> & { model: string; stream?: boolean };
+            chatRequests.push(parsed);
+            const reply = replies.shift() ?? { text: 'ok' };
+            if (reply.status) {
+              res.writeHead(reply.status, { 'content-type': 'application/json' });
+              res.end(JSON.stringify({ error: { message: `scripted ${reply.status}`, type: 'scripted' } }));
+              return;
+            }
+            const usage = {
+              prompt_tokens: reply.usage?.prompt ?? 10,
+              completion_tokens: reply.usage?.completion ?? 5,
+              total_tokens: (reply.usage?.prompt ?? 10) + (reply.usage?.completion ?? 5),
+            };
+            const toolCalls = (reply.toolCalls ?? []).map((c) => ({
+              id: c.id,
+              type: 'function',
+              function: { name: c.name, arguments: c.arguments },
+            }));
+            const base = { id: 'chatcmpl-fake', object: 'chat.completion', created: 0, model: parsed.model };
+            if (!parsed.stream) {
+              res.writeHead(200, { 'content-type': 'application/json' });
+              res.end(
+                JSON.stringify({
+                  ...base,
+                  choices: [
+                    {
+                      index: 0,
+                      message: {
+                        role: 'assistant',
+                        content: reply.text ?? null,
+                        ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+                      },
+                      finish_reason: toolCalls.length ? 'tool_calls' : 'stop',
+                    },
+                  ],
+                  usage,
+                }),
+              );
+              return;
+            }
+            res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+            const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+            const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+              send({
+                ...base,
+                object: 'chat.completion.chunk',
+                choices: [{ index: 0, delta, finish_reason: finish }],
+              });
+            chunk({ role: 'assistant', content: '' });
+            const pieces = chunks(reply.text ?? '', reply.chunkSize ?? 4);
+            let sent = 0;
+            for (const piece of pieces) {
+              if (reply.failAfterChunks !== undefined && sent === reply.failAfterChunks) {
+                res.destroy();
+                return;
+              }
+              if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+              if (res.destroyed) return;
+              chunk({ content: piece });
+              sent++;
+            }
+            toolCalls.forEach((c, index) => {
+              chunk({
+                tool_calls: [
+                  { index, id: c.id, type: 'function', function: { name: c.function.name, arguments: '' } },
+                ],
+              });
+              for (const piece of chunks(c.function.arguments, 8))
+                chunk({ tool_calls: [{ index, function: { arguments: piece } }] });
+            });
+            chunk({}, toolCalls.length ? 'tool_calls' : 'stop');
+            const options = parsed.stream_options as { include_usage?: boolean } | undefined;
+            if (options?.include_usage)
+              send({ ...base, object: 'chat.completion.chunk', choices: [], usage });
+            res.end('data: [DONE]\n\n');
+            return;
+          }
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
+        })(),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {

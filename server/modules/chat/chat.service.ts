@@ -12,7 +12,8 @@ import { getCoreBlocks } from '../memory/core.service.js';
 import { toMemorySummary } from '../memory/memory.registry.js';
 import type { TMemorySummaryResponse } from '../memory/memory.schema.js';
 import { searchMemories } from '../memory/search.service.js';
-import { Message } from '../messages/message.entity.js';
+import type { ChatStreamEvent } from '../../../shared/chat-events.js';
+import { Message, type MessageMetadata } from '../messages/message.entity.js';
 import type { User } from '../users/user.entity.js';
 import { buildPrompt, type PromptInput } from './prompt.js';
 
@@ -35,7 +36,7 @@ export interface ChatTurnResult {
   response: string;
   userMessageId: string;
   assistantMessageId: string;
-  memoriesUsed: { id: string; type: TMemorySummaryResponse['type'] }[];
+  memoriesUsed: { id: string; type: TMemorySummaryResponse['type']; title: string }[];
   usage: LlmUsage | null;
 }
 
@@ -53,10 +54,21 @@ async function retrieve(em: EntityManager, actor: User, deps: ChatDeps, agent: A
   const [core, relevant, recent] = await Promise.all([
     getCoreBlocks(em.fork(), actor, agent.id),
     k > 0
-      ? searchMemories(em.fork(), actor, search, { agentId: agent.id, query: message, limit: 50, explain: false })
+      ? searchMemories(em.fork(), actor, search, {
+          agentId: agent.id,
+          query: message,
+          limit: 50,
+          explain: false,
+        })
       : { hits: [] },
     k > 0
-      ? searchMemories(em.fork(), actor, search, { agentId: agent.id, query: '', types: ['episodic'], limit: k, explain: false })
+      ? searchMemories(em.fork(), actor, search, {
+          agentId: agent.id,
+          query: '',
+          types: ['episodic'],
+          limit: k,
+          explain: false,
+        })
       : { hits: [] },
   ]);
   const items = relevant.hits.map((h) => toMemorySummary(h.item));
@@ -96,50 +108,104 @@ export async function sendMessage(
   deps: ChatDeps,
   input: ChatTurnInput,
 ): Promise<ChatTurnResult> {
+  const { agent, userMessage } = await startTurn(em, actor, input);
+  const providerName = agent.modelConfig.provider;
+  try {
+    const { provider, prompt, used } = await prepareTurn(em, actor, deps, agent, input);
+    const completion = await provider.complete(prompt, { params: llmParams(agent) });
+    const assistant = await finishTurn(em, deps, agent, userMessage, completion.text, completion.usage, {
+      status: 'complete',
+      memoriesUsed: used.map((u) => u.id),
+    });
+    return {
+      response: completion.text,
+      userMessageId: userMessage.id,
+      assistantMessageId: assistant.id,
+      memoriesUsed: used,
+      usage: completion.usage,
+    };
+  } catch (err) {
+    await recordFailure(em, userMessage, providerName, err);
+    throw err;
+  }
+}
+
+/** Checks ownership, then saves the user's message: whatever happens next, it is not lost. */
+async function startTurn(em: EntityManager, actor: User, input: ChatTurnInput) {
   const agent = await getOwnedAgent(em, actor, input.agentId);
-  const history = await historyWindow(em, agent, deps.env.CHAT_HISTORY_MESSAGES);
   const userMessage = em.create(Message, { agent, role: 'user', content: input.message, senderId: actor.id });
   await em.flush();
+  return { agent, userMessage };
+}
 
-  const { provider: providerName } = agent.modelConfig;
-  try {
-    const provider = createLlmProvider(providerName, deps.env);
-    const { core, memories } = await retrieve(em, actor, deps, agent, input.message);
-    const prompt = buildPrompt({
-      systemPrompt: agent.systemPrompt,
-      now: new Date(),
-      coreBlocks: core,
-      memories,
-      context: input.context ?? null,
-      history,
-      message: input.message,
-    });
-    const used = [
-      ...new Map(
-        [
-          ...memories.relevantEpisodic,
-          ...memories.recentEpisodic,
-          ...memories.semantic,
-          ...memories.procedural,
-          ...memories.resource,
-          ...memories.knowledgeVault,
-        ].map((m) => [m.id, { id: m.id, type: m.type }]),
-      ).values(),
-    ];
-    const completion = await provider.complete(prompt, { params: llmParams(agent) });
-    const assistant = em.create(Message, {
-      agent,
-      role: 'assistant',
-      content: completion.text,
-      tokenUsage: completion.usage,
-      metadata: {
-        status: 'complete',
-        memoriesUsed: used.map((u) => u.id),
-        provider: providerName,
-        model: agent.modelConfig.model,
-      },
-    });
-    await em.flush();
+/** Provider, retrieved memories and the assembled prompt for a turn. */
+async function prepareTurn(
+  em: EntityManager,
+  actor: User,
+  deps: ChatDeps,
+  agent: Agent,
+  input: ChatTurnInput,
+) {
+  const provider = createLlmProvider(agent.modelConfig.provider, deps.env);
+  const [history, { core, memories }] = await Promise.all([
+    // The window ends before the message just saved.
+    historyWindow(em.fork(), agent, deps.env.CHAT_HISTORY_MESSAGES + 1).then((h) => h.slice(0, -1)),
+    retrieve(em, actor, deps, agent, input.message),
+  ]);
+  const prompt = buildPrompt({
+    systemPrompt: agent.systemPrompt,
+    now: new Date(),
+    coreBlocks: core,
+    memories,
+    context: input.context ?? null,
+    history,
+    message: input.message,
+  });
+  const all = [
+    ...memories.relevantEpisodic,
+    ...memories.recentEpisodic,
+    ...memories.semantic,
+    ...memories.procedural,
+    ...memories.resource,
+    ...memories.knowledgeVault,
+  ];
+  const used = [...new Map(all.map((m) => [m.id, { id: m.id, type: m.type, title: titleOf(m) }])).values()];
+  return { provider, prompt, used };
+}
+
+function titleOf(m: TMemorySummaryResponse): string {
+  switch (m.type) {
+    case 'episodic':
+    case 'procedural':
+      return m.summary;
+    case 'semantic':
+      return m.name;
+    case 'resource':
+      return m.title;
+    case 'knowledge_vault':
+      return m.caption;
+  }
+}
+
+/** Saves the assistant's message and, for a complete turn, asks the memory managers to consolidate it. */
+async function finishTurn(
+  em: EntityManager,
+  deps: ChatDeps,
+  agent: Agent,
+  userMessage: Message,
+  text: string,
+  usage: LlmUsage | null,
+  metadata: MessageMetadata,
+) {
+  const assistant = em.create(Message, {
+    agent,
+    role: 'assistant',
+    content: text,
+    tokenUsage: usage,
+    metadata: { ...metadata, provider: agent.modelConfig.provider, model: agent.modelConfig.model },
+  });
+  await em.flush();
+  if (metadata.status === 'complete') {
     try {
       await deps.queues.enqueue(
         'consolidate',
@@ -149,19 +215,62 @@ export async function sendMessage(
     } catch (err) {
       deps.log.warn({ err, agentId: agent.id }, 'could not enqueue memory consolidation for this turn');
     }
-    return {
-      response: completion.text,
-      userMessageId: userMessage.id,
-      assistantMessageId: assistant.id,
-      memoriesUsed: used,
-      usage: completion.usage,
-    };
+  }
+  return assistant;
+}
+
+/** Providers speak in AppErrors; anything else is ours and stays an opaque 500. */
+function errorOf(err: unknown): { code: string; message: string } {
+  return err instanceof AppError
+    ? { code: err.code, message: err.message }
+    : { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
+}
+
+async function recordFailure(em: EntityManager, userMessage: Message, provider: string, err: unknown) {
+  userMessage.metadata = { status: 'failed', error: errorOf(err), provider };
+  await em.flush();
+}
+
+/**
+ * A streamed turn: start, thinking, memories, content deltas, then complete or error. Aborting
+ * (the client went away) cancels the upstream request and saves the partial answer, marked
+ * interrupted. Ownership errors are thrown before the stream starts.
+ */
+export async function* streamMessage(
+  em: EntityManager,
+  actor: User,
+  deps: ChatDeps,
+  input: ChatTurnInput,
+  signal?: AbortSignal,
+): AsyncGenerator<ChatStreamEvent> {
+  const { agent, userMessage } = await startTurn(em, actor, input);
+  yield { type: 'start', agentId: agent.id, userMessageId: userMessage.id, timestamp: new Date() };
+  yield { type: 'thinking' };
+  let text = '';
+  try {
+    const { provider, prompt, used } = await prepareTurn(em, actor, deps, agent, input);
+    yield { type: 'memories', items: used };
+    let usage: LlmUsage | null = null;
+    for await (const event of provider.stream(prompt, { params: llmParams(agent), signal })) {
+      if (event.type === 'text') {
+        text += event.delta;
+        yield { type: 'content', delta: event.delta };
+      } else if (event.type === 'usage') {
+        usage = event.usage;
+      }
+    }
+    const assistant = await finishTurn(em, deps, agent, userMessage, text, usage, {
+      status: 'complete',
+      memoriesUsed: used.map((u) => u.id),
+    });
+    yield { type: 'complete', message: text, assistantMessageId: assistant.id, usage };
   } catch (err) {
-    // Providers already speak in AppErrors; anything else is ours and stays a 500.
-    const code = err instanceof AppError ? err.code : 'INTERNAL_SERVER_ERROR';
-    const message = err instanceof AppError ? err.message : 'Internal server error';
-    userMessage.metadata = { status: 'failed', error: { code, message }, provider: providerName };
-    await em.flush();
-    throw err;
+    if (signal?.aborted) {
+      await finishTurn(em, deps, agent, userMessage, text, null, { status: 'interrupted' });
+      return;
+    }
+    await recordFailure(em, userMessage, agent.modelConfig.provider, err);
+    if (!(err instanceof AppError)) deps.log.error({ err }, 'chat stream failed');
+    yield { type: 'error', ...errorOf(err) };
   }
 }

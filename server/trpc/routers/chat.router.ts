@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { sendMessage } from '../../modules/chat/chat.service.js';
+import { type ChatDeps, sendMessage, streamMessage } from '../../modules/chat/chat.service.js';
+import type { Context } from '../context.js';
 import { MEMORY_TYPES } from '../../modules/memory/memory.types.js';
 import { authedProcedure, router } from '../init.js';
 
@@ -8,6 +9,13 @@ export const ZChatSendRequest = z.object({
   message: z.string().trim().min(1, 'required').max(32_000),
   /** Extra facts for this turn only (page, locale, ...), shown to the model as context. */
   context: z.record(z.string(), z.unknown()).nullish(),
+});
+
+const chatDeps = (ctx: Context): ChatDeps => ({
+  env: ctx.services.chatEnv,
+  embeddings: ctx.services.embeddings,
+  queues: ctx.services.queues,
+  log: ctx.log,
 });
 
 const ZUsage = z.object({ promptTokens: z.number(), completionTokens: z.number(), totalTokens: z.number() });
@@ -25,12 +33,13 @@ export const chatRouter = router({
         usage: ZUsage.nullable(),
       }),
     )
-    .mutation(({ ctx, input }) =>
-      sendMessage(
-        ctx.em,
-        ctx.user,
-        { env: ctx.services.chatEnv, embeddings: ctx.services.embeddings, queues: ctx.services.queues, log: ctx.log },
-        input,
-      ),
-    ),
+    .mutation(({ ctx, input }) => sendMessage(ctx.em, ctx.user, chatDeps(ctx), input)),
+
+  /**
+   * The same turn as Server-Sent Events: start, thinking, memories, content (many), then complete
+   * or error. Closing the subscription cancels the upstream request; the partial answer is kept.
+   */
+  stream: authedProcedure.input(ZChatSendRequest).subscription(async function* ({ ctx, input, signal }) {
+    yield* streamMessage(ctx.em, ctx.user, chatDeps(ctx), input, signal);
+  }),
 });

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatStreamEvent } from '../../shared/chat-events.js';
+import { Message } from '../../server/modules/messages/message.entity.js';
+import { type FakeAnthropic, startFakeAnthropic } from '../support/fake-anthropic.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
+import { signUp, startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+let openaiFake: FakeOpenAI;
+let anthropicFake: FakeAnthropic;
+beforeAll(async () => {
+  openaiFake = await startFakeOpenAI({ dim: 8 });
+  anthropicFake = await startFakeAnthropic();
+  server = await startTestServer({
+    env: {
+      OPENAI_BASE_URL: openaiFake.url,
+      OPENAI_API_KEY: 'sk-test',
+      ANTHROPIC_BASE_URL: anthropicFake.url,
+      ANTHROPIC_API_KEY: 'ak-test',
+    },
+  });
+});
+afterAll(async () => {
+  await server?.close();
+  await openaiFake?.close();
+  await anthropicFake?.close();
+});
+
+type Client = Awaited<ReturnType<typeof signUp>>['client'];
+
+/** Subscribes over SSE (the typed client's httpSubscriptionLink) and collects events until the end. */
+function collect(
+  client: Client,
+  input: { agentId: string; message: string },
+  stopAfter?: (e: ChatStreamEvent) => boolean,
+) {
+  return new Promise<ChatStreamEvent[]>((resolve, reject) => {
+    const events: ChatStreamEvent[] = [];
+    const sub = client.chat.stream.subscribe(input, {
+      onData: (e) => {
+        events.push(e);
+        if (e.type === 'complete' || e.type === 'error' || stopAfter?.(e)) {
+          sub.unsubscribe();
+          resolve(events);
+        }
+      },
+      onError: reject,
+    });
+  });
+}
+
+describe.each(['openai', 'anthropic'] as const)('chat.stream with %s', (provider) => {
+  const replies = () => (provider === 'openai' ? openaiFake.replies : anthropicFake.replies);
+
+  async function setup() {
+    const owner = await signUp(server, `stream${provider}`);
+    const agent = await owner.client.agents.create.mutate({
+      name: 'streamer',
+      modelConfig: { provider, model: `${provider}-test`, parameters: {} },
+    });
+    return { ...owner, agent };
+  }
+
+  it('yields start, thinking, memories, content deltas and complete, in order, and persists the turn', async () => {
+    const { client, agent } = await setup();
+    const fact = await client.memory.semantic.create.mutate({
+      agentId: agent.id,
+      name: 'Tea',
+      summary: 'Grace drinks green tea',
+    });
+    replies().push({ text: 'Green tea, of course.', chunkSize: 5, usage: { prompt: 50, completion: 6 } });
+
+    const events = await collect(client, { agentId: agent.id, message: 'What does Grace drink? tea' });
+    const types = events.map((e) => e.type);
+    expect(types.slice(0, 3)).toEqual(['start', 'thinking', 'memories']);
+    expect(types.at(-1)).toBe('complete');
+    expect(types.filter((t) => t === 'content').length).toBeGreaterThan(2);
+    expect(types.slice(3, -1).every((t) => t === 'content')).toBe(true);
+
+    const start = events[0] as Extract<ChatStreamEvent, { type: 'start' }>;
+    expect(start.agentId).toBe(agent.id);
+    expect(start.timestamp).toBeInstanceOf(Date);
+    const memories = events[2] as Extract<ChatStreamEvent, { type: 'memories' }>;
+    expect(memories.items.map((i) => i.id)).toContain(fact.id);
+    const text = events.flatMap((e) => (e.type === 'content' ? [e.delta] : [])).join('');
+    expect(text).toBe('Green tea, of course.');
+    const complete = events.at(-1) as Extract<ChatStreamEvent, { type: 'complete' }>;
+    expect(complete).toMatchObject({
+      message: text,
+      usage: { promptTokens: 50, completionTokens: 6, totalTokens: 56 },
+    });
+
+    const page = await client.messages.list.query({ agentId: agent.id });
+    expect(page.items.map((m) => [m.id, m.role, m.content])).toEqual([
+      [start.userMessageId, 'user', 'What does Grace drink? tea'],
+      [complete.assistantMessageId, 'assistant', text],
+    ]);
+  });
+
+  it('ends with an error event, and keeps the user message, when the provider fails', async () => {
+    const { client, agent } = await setup();
+    replies().push({ status: 503 });
+    const events = await collect(client, { agentId: agent.id, message: 'hello?' });
+    expect(events.map((e) => e.type)).toEqual(['start', 'thinking', 'memories', 'error']);
+    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'SERVICE_UNAVAILABLE' });
+    const rows = await server.orm.em.fork().find(Message, { agent: agent.id });
+    expect(rows.map((r) => [r.role, r.metadata?.status])).toEqual([['user', 'failed']]);
+  });
+});
+
+describe('chat.stream failures (openai)', () => {
+  async function setup() {
+    const owner = await signUp(server, 'interrupt');
+    const agent = await owner.client.agents.create.mutate({
+      name: 'slow',
+      modelConfig: { provider: 'openai', model: 'gpt-test', parameters: {} },
+    });
+    return { ...owner, agent };
+  }
+
+  it('a provider failing mid-stream ends the stream with an error event after the content so far', async () => {
+    const { client, agent } = await setup();
+    openaiFake.replies.push({
+      text: 'partial answer that breaks',
+      chunkSize: 5,
+      delayMs: 30,
+      failAfterChunks: 2,
+    });
+    const events = await collect(client, { agentId: agent.id, message: 'go' });
+    const types = events.map((e) => e.type);
+    expect(types.slice(0, 3)).toEqual(['start', 'thinking', 'memories']);
+    expect(types).toContain('content');
+    expect(types.at(-1)).toBe('error');
+  });
+});
