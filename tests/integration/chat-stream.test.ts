@@ -132,4 +132,13 @@ describe('chat.stream failures (openai)', () => {
     expect(types).toContain('content');
     expect(types.at(-1)).toBe('error');
   });
+
+  it("gives NOT_FOUND for another user's agent, before any event, and saves nothing", async () => {
+    const { agent } = await setup();
+    const mallory = await signUp(server, 'mallory');
+    await expect(collect(mallory.client, { agentId: agent.id, message: 'hi' })).rejects.toMatchObject({
+      data: { code: 'NOT_FOUND', httpStatus: 404 },
+    });
+    expect(await server.orm.em.fork().count(Message, { agent: agent.id })).toBe(0);
+  });
 });

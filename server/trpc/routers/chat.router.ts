@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type ChatDeps, sendMessage, streamMessage } from '../../modules/chat/chat.service.js';
 import type { Context } from '../context.js';
+import { getOwnedAgent } from '../../modules/agents/agent.service.js';
 import { MEMORY_TYPES } from '../../modules/memory/memory.types.js';
 import { authedProcedure, router } from '../init.js';
 
@@ -39,7 +40,15 @@ export const chatRouter = router({
    * The same turn as Server-Sent Events: start, thinking, memories, content (many), then complete
    * or error. Closing the subscription cancels the upstream request; the partial answer is kept.
    */
-  stream: authedProcedure.input(ZChatSendRequest).subscription(async function* ({ ctx, input, signal }) {
-    yield* streamMessage(ctx.em, ctx.user, chatDeps(ctx), input, signal);
-  }),
+  stream: authedProcedure
+    .input(ZChatSendRequest)
+    // Ownership is checked before the event stream opens, so NOT_FOUND is an HTTP error the client
+    // sees at once, not an event inside a stream it would reconnect to.
+    .use(async ({ ctx, input, next }) => {
+      await getOwnedAgent(ctx.em, ctx.user, input.agentId);
+      return next();
+    })
+    .subscription(async function* ({ ctx, input, signal }) {
+      yield* streamMessage(ctx.em, ctx.user, chatDeps(ctx), input, signal);
+    }),
 });
