@@ -4,6 +4,7 @@ import { Message } from '../../server/modules/messages/message.entity.js';
 import { type FakeAnthropic, startFakeAnthropic } from '../support/fake-anthropic.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
 import { signUp, startTestServer, type TestServer } from '../support/server.js';
+import { waitFor } from '../support/wait.js';
 
 let server: TestServer;
 let openaiFake: FakeOpenAI;
@@ -117,6 +118,30 @@ describe('chat.stream failures (openai)', () => {
     });
     return { ...owner, agent };
   }
+
+  it('an abort mid-stream cancels the upstream request and saves the partial answer as interrupted', async () => {
+    const { client, agent } = await setup();
+    const full = 'one two three four five six seven eight nine ten';
+    openaiFake.replies.push({ text: full, chunkSize: 4, delayMs: 80 });
+    const events = await collect(
+      client,
+      { agentId: agent.id, message: 'count slowly' },
+      (e) => e.type === 'content',
+    );
+    expect(events.at(-1)?.type).toBe('content');
+    await waitFor(
+      async () => (await server.orm.em.fork().count(Message, { agent: agent.id, role: 'assistant' })) > 0,
+      true,
+      10_000,
+    );
+    const assistant = await server.orm.em
+      .fork()
+      .findOneOrFail(Message, { agent: agent.id, role: 'assistant' });
+    expect(assistant.metadata?.status).toBe('interrupted');
+    expect(assistant.content.length).toBeGreaterThan(0);
+    expect(assistant.content.length).toBeLessThan(full.length);
+    expect(full.startsWith(assistant.content)).toBe(true);
+  });
 
   it('a provider failing mid-stream ends the stream with an error event after the content so far', async () => {
     const { client, agent } = await setup();

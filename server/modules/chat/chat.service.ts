@@ -247,6 +247,9 @@ export async function* streamMessage(
   yield { type: 'start', agentId: agent.id, userMessageId: userMessage.id, timestamp: new Date() };
   yield { type: 'thinking' };
   let text = '';
+  // Set once the turn's outcome is saved; a stream closed before that (the client went away while
+  // an event was being delivered) is saved as interrupted in `finally`.
+  let settled = false;
   try {
     const { provider, prompt, used } = await prepareTurn(em, actor, deps, agent, input);
     yield { type: 'memories', items: used };
@@ -259,18 +262,21 @@ export async function* streamMessage(
         usage = event.usage;
       }
     }
+    // The SDKs end a stream quietly when it is aborted: what arrived so far is an interrupted answer.
+    if (signal?.aborted) return;
     const assistant = await finishTurn(em, deps, agent, userMessage, text, usage, {
       status: 'complete',
       memoriesUsed: used.map((u) => u.id),
     });
+    settled = true;
     yield { type: 'complete', message: text, assistantMessageId: assistant.id, usage };
   } catch (err) {
-    if (signal?.aborted) {
-      await finishTurn(em, deps, agent, userMessage, text, null, { status: 'interrupted' });
-      return;
-    }
+    if (signal?.aborted) return;
     await recordFailure(em, userMessage, agent.modelConfig.provider, err);
+    settled = true;
     if (!(err instanceof AppError)) deps.log.error({ err }, 'chat stream failed');
     yield { type: 'error', ...errorOf(err) };
+  } finally {
+    if (!settled) await finishTurn(em, deps, agent, userMessage, text, null, { status: 'interrupted' });
   }
 }
