@@ -62,6 +62,8 @@ export interface FakeOpenAI {
   replies: ScriptedReply[];
   /** Every chat completions request body received, in order. */
   chatRequests: Record<string, unknown>[];
+  /** Called as each streamed text chunk is written (benchmarks time the relay with it). */
+  chunkSent: () => void;
   /** Answer the next `n` requests with HTTP 500. */
   failNext: (n: number) => void;
   close: () => Promise<void>;
@@ -72,6 +74,17 @@ export async function startFakeOpenAI(opts: { dim: number }): Promise<FakeOpenAI
   const replies: ScriptedReply[] = [];
   const chatRequests: Record<string, unknown>[] = [];
   let failures = 0;
+  const api: FakeOpenAI = {
+    url: '',
+    embeddingBatches,
+    replies,
+    chatRequests,
+    chunkSent: () => {},
+    failNext: (n) => {
+      failures = n;
+    },
+    close: () => Promise.resolve(),
+  };
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
@@ -164,6 +177,7 @@ export async function startFakeOpenAI(opts: { dim: number }): Promise<FakeOpenAI
               if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
               if (res.destroyed) return;
               chunk({ content: piece });
+              api.chunkSent();
               sent++;
             }
             toolCalls.forEach((c, index) => {
@@ -188,14 +202,7 @@ export async function startFakeOpenAI(opts: { dim: number }): Promise<FakeOpenAI
     );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
-    embeddingBatches,
-    replies,
-    chatRequests,
-    failNext: (n) => {
-      failures = n;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  api.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  api.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return api;
 }

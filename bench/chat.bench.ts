@@ -1,0 +1,179 @@
+// `npm run bench:chat`: the server's own cost per chat turn, with a loopback fake OpenAI provider
+// that answers at once. Prints a table and writes bench/results/chat.json.
+//   1. chat.send, sequential: end-to-end latency per turn (the provider's time is ~0).
+//   2. chat.stream: the delay each content chunk takes from the provider to the client.
+//   3. 100 concurrent chat.stream sessions: all must complete and every message be persisted.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createMirixClient, type MirixClient } from '../client/index.js';
+import { startFakeOpenAI } from '../tests/support/fake-openai.js';
+import { startService, summarize, table, timeSequential } from './lib.js';
+
+const { DATABASE_URL, REDIS_URL } = process.env;
+if (!DATABASE_URL || !REDIS_URL) {
+  console.error('Set DATABASE_URL and REDIS_URL (npm run bench:chat does, via scripts/services.sh).');
+  process.exit(1);
+}
+const TURNS = 300;
+const CONCURRENT = 100;
+
+const fake = await startFakeOpenAI({ dim: 8 });
+const dbName = 'mirix_bench_chat';
+const admin = new pg.Client({ connectionString: DATABASE_URL });
+await admin.connect();
+await admin.query(`drop database if exists ${dbName} with (force)`);
+await admin.query(`create database ${dbName}`);
+await admin.end();
+const url = new URL(DATABASE_URL);
+url.pathname = `/${dbName}`;
+const env = {
+  DATABASE_URL: url.toString(),
+  REDIS_URL,
+  NODE_ENV: 'development',
+  JWT_SECRET: 'c'.repeat(40),
+  OPENAI_BASE_URL: fake.url,
+  OPENAI_API_KEY: 'bench',
+  QUEUE_PREFIX: `bench-chat-${Date.now()}`,
+  PORT: '0',
+  HOST: '127.0.0.1',
+};
+const { execFileSync } = await import('node:child_process');
+execFileSync('npm', ['run', '--silent', 'db:migrate'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+const api = await startService(
+  ['server/main.ts'],
+  env,
+  join(tmpdir(), 'mirix-bench-chat-api.log'),
+  /"port":\d+/,
+);
+
+try {
+  const base = `http://127.0.0.1:${/"port":(\d+)/.exec(api.log())![1]}`;
+  const anon = createMirixClient({ url: base });
+  await anon.auth.register.mutate({
+    username: 'chatbench',
+    email: 'chat@bench.local',
+    password: 'bench-password',
+  });
+  const { accessToken } = await anon.auth.login.mutate({ username: 'chatbench', password: 'bench-password' });
+  const client: MirixClient = createMirixClient({ url: base, token: accessToken });
+  const agent = await client.agents.create.mutate({
+    name: 'bench',
+    modelConfig: { provider: 'openai', model: 'fake', parameters: {} },
+  });
+  await client.memory.semantic.createMany.mutate({
+    agentId: agent.id,
+    items: Array.from({ length: 200 }, (_, i) => ({
+      name: `fact ${i}`,
+      summary: `remembered detail number ${i}`,
+    })),
+  });
+
+  // 1. chat.send turns.
+  for (let i = 0; i < 20; i++) {
+    fake.replies.push({ text: 'ok' });
+    await client.chat.send.mutate({ agentId: agent.id, message: `warm up ${i}` });
+  }
+  const send = summarize(
+    await timeSequential(TURNS, async (i) => {
+      fake.replies.push({ text: 'A short answer.' });
+      await client.chat.send.mutate({ agentId: agent.id, message: `question ${i} about detail` });
+    }),
+  );
+
+  // 2. Per-chunk relay delay: the fake stamps each chunk with its send time (same process clock).
+  const relay: number[] = [];
+  for (let s = 0; s < 20; s++) {
+    const stamps = Array.from({ length: 50 }, () => 'x'.repeat(20));
+    fake.replies.push({ text: stamps.join(''), chunkSize: 20, delayMs: 2 });
+    const sentAt: number[] = [];
+    const origPush = fake.chunkSent;
+    fake.chunkSent = () => sentAt.push(performance.now());
+    let n = 0;
+    await new Promise<void>((resolve, reject) => {
+      const sub = client.chat.stream.subscribe(
+        { agentId: agent.id, message: `stream ${s}` },
+        {
+          onData: (e) => {
+            if (e.type === 'content') relay.push(performance.now() - sentAt[n++]!);
+            if (e.type === 'complete' || e.type === 'error') {
+              sub.unsubscribe();
+              resolve();
+            }
+          },
+          onError: reject,
+        },
+      );
+    });
+    fake.chunkSent = origPush;
+  }
+  const relaySummary = summarize(relay);
+
+  // 3. 100 concurrent streams.
+  const before = (await client.messages.list.query({ agentId: agent.id, limit: 1 })).items.length;
+  void before;
+  for (let i = 0; i < CONCURRENT; i++) fake.replies.push({ text: 'concurrent answer', chunkSize: 3 });
+  const t0 = performance.now();
+  const outcomes = await Promise.all(
+    Array.from(
+      { length: CONCURRENT },
+      (_, i) =>
+        new Promise<string>((resolve) => {
+          const sub = client.chat.stream.subscribe(
+            { agentId: agent.id, message: `concurrent ${i}` },
+            {
+              onData: (e) => {
+                if (e.type === 'complete' || e.type === 'error') {
+                  sub.unsubscribe();
+                  resolve(e.type);
+                }
+              },
+              onError: () => resolve('transport-error'),
+            },
+          );
+        }),
+    ),
+  );
+  const concurrentSeconds = (performance.now() - t0) / 1000;
+  const sql = new pg.Client({ connectionString: env.DATABASE_URL });
+  await sql.connect();
+  const persisted = Number(
+    (
+      await sql.query<{ n: string }>(
+        "select count(*) as n from messages where content like 'concurrent %' or content = 'concurrent answer'",
+      )
+    ).rows[0]?.n,
+  );
+  await sql.end();
+  const completed = outcomes.filter((o) => o === 'complete').length;
+
+  console.log(
+    table('chat, fake provider answering at once (ms)', [
+      { measure: 'chat.send turn, end to end', ...send },
+      { measure: 'chat.stream relay delay per content chunk', ...relaySummary },
+    ]),
+  );
+  console.log(
+    table(`${CONCURRENT} concurrent chat.stream sessions`, [
+      {
+        completed: `${completed}/${CONCURRENT}`,
+        'messages persisted': `${persisted}/${CONCURRENT * 2}`,
+        seconds: Math.round(concurrentSeconds * 100) / 100,
+      },
+    ]),
+  );
+  writeFileSync(
+    join('bench', 'results', 'chat.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), send, relay: relaySummary, concurrent: { completed, persisted, seconds: concurrentSeconds } }, null, 2)}\n`,
+  );
+  console.log('\nwrote bench/results/chat.json');
+  if (completed !== CONCURRENT || persisted !== CONCURRENT * 2) process.exitCode = 1;
+} finally {
+  await api.stop();
+  await fake.close();
+  const a = new pg.Client({ connectionString: DATABASE_URL });
+  await a.connect();
+  await a.query(`drop database if exists ${dbName} with (force)`);
+  await a.end();
+}
