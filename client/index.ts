@@ -36,9 +36,9 @@ async function resolve(credential: Credential | undefined): Promise<string | nul
 }
 
 /**
- * A typed client for the MIRIX-TS API. Queries and mutations are batched over HTTP; subscriptions
- * stream over Server-Sent Events (with an EventSource that works on Node 20 and sends the same
- * Authorization header, so credentials never appear in URLs).
+ * A typed client for the MIRIX-TS API. Queries and mutations are batched over HTTP with an
+ * Authorization header; subscriptions stream over Server-Sent Events (an EventSource that works on
+ * Node 20), authenticated through connectionParams.
  */
 export function createMirixClient(opts: MirixClientOptions): MirixClient {
   const base = opts.url.replace(/\/+$/, '');
@@ -56,12 +56,15 @@ export function createMirixClient(opts: MirixClientOptions): MirixClient {
           url: trpcUrl,
           transformer,
           EventSource,
-          eventSourceOptions: async () => {
-            const extra = await headers();
-            return {
-              fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, ...extra } }),
-            };
+          // Subscriptions authenticate through tRPC's connectionParams, as browsers' EventSource
+          // cannot send headers; the server reads `token` from them.
+          connectionParams: async () => {
+            const credential = (await resolve(opts.token)) ?? (await resolve(opts.apiKey));
+            return credential ? { token: credential } : null;
           },
+          eventSourceOptions: () => ({
+            fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, ...opts.headers } }),
+          }),
         }),
         false: httpBatchLink({ url: trpcUrl, transformer, headers }),
       }),
