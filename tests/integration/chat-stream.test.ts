@@ -1,30 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatStreamEvent } from '../../shared/chat-events.js';
 import { Message } from '../../server/modules/messages/message.entity.js';
-import { type FakeAnthropic, startFakeAnthropic } from '../support/fake-anthropic.js';
-import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
-import { signUp, startTestServer, type TestServer } from '../support/server.js';
+import { type ChatHarness, startChatHarness } from '../support/chat-harness.js';
+import type { FakeAnthropic } from '../support/fake-anthropic.js';
+import type { FakeOpenAI } from '../support/fake-openai.js';
+import { signUp, type TestServer } from '../support/server.js';
 import { waitFor } from '../support/wait.js';
 
+let harness: ChatHarness;
 let server: TestServer;
 let openaiFake: FakeOpenAI;
 let anthropicFake: FakeAnthropic;
 beforeAll(async () => {
-  openaiFake = await startFakeOpenAI({ dim: 8 });
-  anthropicFake = await startFakeAnthropic();
-  server = await startTestServer({
-    env: {
-      OPENAI_BASE_URL: openaiFake.url,
-      OPENAI_API_KEY: 'sk-test',
-      ANTHROPIC_BASE_URL: anthropicFake.url,
-      ANTHROPIC_API_KEY: 'ak-test',
-    },
-  });
+  harness = await startChatHarness();
+  ({ server, openai: openaiFake, anthropic: anthropicFake } = harness);
 });
 afterAll(async () => {
-  await server?.close();
-  await openaiFake?.close();
-  await anthropicFake?.close();
+  await harness?.close();
 });
 
 type Client = Awaited<ReturnType<typeof signUp>>['client'];

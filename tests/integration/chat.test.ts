@@ -4,30 +4,21 @@ import { inject } from 'vitest';
 import { Message } from '../../server/modules/messages/message.entity.js';
 import { workerRedisOptions } from '../../server/redis.js';
 import { QUEUES } from '../../shared/jobs/index.js';
-import { type FakeAnthropic, startFakeAnthropic } from '../support/fake-anthropic.js';
-import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
+import { type ChatHarness, startChatHarness } from '../support/chat-harness.js';
+import type { FakeAnthropic } from '../support/fake-anthropic.js';
+import type { FakeOpenAI } from '../support/fake-openai.js';
 import { expectTRPCError, signUp, startTestServer, type TestServer } from '../support/server.js';
 
+let harness: ChatHarness;
 let server: TestServer;
 let openaiFake: FakeOpenAI;
 let anthropicFake: FakeAnthropic;
 beforeAll(async () => {
-  openaiFake = await startFakeOpenAI({ dim: 8 });
-  anthropicFake = await startFakeAnthropic();
-  server = await startTestServer({
-    env: {
-      OPENAI_BASE_URL: openaiFake.url,
-      OPENAI_API_KEY: 'sk-test',
-      ANTHROPIC_BASE_URL: anthropicFake.url,
-      ANTHROPIC_API_KEY: 'ak-test',
-      CHAT_HISTORY_MESSAGES: 4,
-    },
-  });
+  harness = await startChatHarness({ CHAT_HISTORY_MESSAGES: 4 });
+  ({ server, openai: openaiFake, anthropic: anthropicFake } = harness);
 });
 afterAll(async () => {
-  await server?.close();
-  await openaiFake?.close();
-  await anthropicFake?.close();
+  await harness?.close();
 });
 
 const systemOf = (req: Record<string, unknown> | undefined, provider: 'openai' | 'anthropic') =>
