@@ -26,6 +26,8 @@ export interface MirixClientOptions {
   apiKey?: Credential;
   /** Extra headers for every request (e.g. `x-request-id`). */
   headers?: Record<string, string>;
+  /** The fetch for queries and mutations (default: the global one), e.g. to instrument requests. */
+  fetch?: typeof fetch;
 }
 
 export type MirixClient = TRPCClient<AppRouter>;
@@ -66,7 +68,7 @@ export function createMirixClient(opts: MirixClientOptions): MirixClient {
             fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, ...opts.headers } }),
           }),
         }),
-        false: httpBatchLink({ url: trpcUrl, transformer, headers }),
+        false: httpBatchLink({ url: trpcUrl, transformer, headers, ...(opts.fetch && { fetch: opts.fetch }) }),
       }),
     ],
   });

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import responseTime from 'response-time';
 import type { Env } from './env.js';
 import { checkReadiness } from './health.js';
 import { JobQueues } from './jobs/queues.js';
@@ -82,6 +83,13 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', env.TRUST_PROXY);
+  // The server's own time for each response (a standard header: browsers' devtools show it, and
+  // bench:chat reads it to tell the server's overhead from the client's).
+  app.use(
+    responseTime((_req, res, ms) => {
+      res.setHeader('Server-Timing', `app;dur=${ms.toFixed(2)}`);
+    }),
+  );
 
   app.use(
     pinoHttp({

@@ -20,6 +20,17 @@ export type LlmEnv = Pick<
  * naming what to set.
  */
 export function createLlmProvider(name: 'openai' | 'anthropic', env: LlmEnv): LlmProvider {
+  // One SDK client per provider and configuration, reused across turns (and its keep-alive pool).
+  let byName = cache.get(env);
+  if (!byName) cache.set(env, (byName = new Map<string, LlmProvider>()));
+  let provider = byName.get(name);
+  if (!provider) byName.set(name, (provider = buildProvider(name, env)));
+  return provider;
+}
+
+const cache = new WeakMap<LlmEnv, Map<string, LlmProvider>>();
+
+function buildProvider(name: 'openai' | 'anthropic', env: LlmEnv): LlmProvider {
   const common = { timeoutMs: env.LLM_TIMEOUT_MS, maxRetries: env.LLM_MAX_RETRIES };
   if (name === 'openai') {
     if (!env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {

@@ -8,7 +8,7 @@ import type { LlmUsage } from '../../llm/types.js';
 import { getOwnedAgent } from '../agents/agent.service.js';
 import type { Agent } from '../agents/agent.entity.js';
 import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
-import { getCoreBlocks } from '../memory/core.service.js';
+import { coreBlocksOf } from '../memory/core.service.js';
 import { toMemorySummary } from '../memory/memory.registry.js';
 import type { TMemorySummaryResponse } from '../memory/memory.schema.js';
 import { searchMemories } from '../memory/search.service.js';
@@ -40,10 +40,17 @@ export interface ChatTurnResult {
   usage: LlmUsage | null;
 }
 
-/** The last `n` messages of the agent's conversation, oldest first. */
-async function historyWindow(em: EntityManager, agent: Agent, n: number) {
+/** The last `n` messages of the agent's conversation before this turn's message, oldest first. */
+async function historyWindow(em: EntityManager, agent: Agent, n: number, current: Message) {
   if (n === 0) return [];
-  const rows = await em.find(Message, { agent }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: n });
+  // Plain rows, not entities: the window is only read, and hydrating it would cost more than the query.
+  const rows: Pick<Message, 'role' | 'content'>[] = await em
+    .createQueryBuilder(Message, 'm')
+    .select(['m.role', 'm.content'])
+    .where({ agent: agent.id, id: { $ne: current.id } })
+    .orderBy({ createdAt: 'desc', id: 'desc' })
+    .limit(n)
+    .execute('all');
   return rows.reverse().map((m) => ({ role: m.role, content: m.content }));
 }
 
@@ -52,7 +59,7 @@ async function retrieve(em: EntityManager, actor: User, deps: ChatDeps, agent: A
   const k = deps.env.CHAT_MEMORY_TOP_K;
   const search = { embeddings: deps.embeddings, log: deps.log };
   const [core, relevant, recent] = await Promise.all([
-    getCoreBlocks(em.fork(), actor, agent.id),
+    coreBlocksOf(em.fork(), actor, agent),
     k > 0
       ? searchMemories(em.fork(), actor, search, {
           agentId: agent.id,
@@ -108,10 +115,10 @@ export async function sendMessage(
   deps: ChatDeps,
   input: ChatTurnInput,
 ): Promise<ChatTurnResult> {
-  const { agent, userMessage } = await startTurn(em, actor, input);
-  const providerName = agent.modelConfig.provider;
+  const { agent, userMessage, saved, prepared } = await startTurn(em, actor, deps, input);
+  await saved;
   try {
-    const { provider, prompt, used } = await prepareTurn(em, actor, deps, agent, input);
+    const { provider, prompt, used } = await prepared;
     const completion = await provider.complete(prompt, { params: llmParams(agent) });
     const assistant = await finishTurn(em, deps, agent, userMessage, completion.text, completion.usage, {
       status: 'complete',
@@ -125,17 +132,28 @@ export async function sendMessage(
       usage: completion.usage,
     };
   } catch (err) {
-    await recordFailure(em, userMessage, providerName, err);
+    await recordFailure(em, userMessage, agent, err);
     throw err;
   }
 }
 
-/** Checks ownership, then saves the user's message: whatever happens next, it is not lost. */
-async function startTurn(em: EntityManager, actor: User, input: ChatTurnInput) {
+/**
+ * Checks ownership, then saves the user's message (`saved`) while the prompt is prepared
+ * (`prepared`): the two do not depend on each other, and callers await `saved` before calling the
+ * provider, so whatever happens next the message is not lost. `prepared` never rejects unhandled.
+ */
+async function startTurn(em: EntityManager, actor: User, deps: ChatDeps, input: ChatTurnInput) {
   const agent = await getOwnedAgent(em, actor, input.agentId);
-  const userMessage = em.create(Message, { agent, role: 'user', content: input.message, senderId: actor.id });
-  await em.flush();
-  return { agent, userMessage };
+  const userMessage = em.create(
+    Message,
+    { agent, role: 'user', content: input.message, senderId: actor.id },
+    { persist: false },
+  );
+  // A single-statement insert: no unit of work (and no BEGIN/COMMIT round trips) needed.
+  const saved = em.insert(userMessage);
+  const prepared = prepareTurn(em, actor, deps, agent, userMessage, input);
+  prepared.catch(() => {});
+  return { agent, userMessage, saved, prepared };
 }
 
 /** Provider, retrieved memories and the assembled prompt for a turn. */
@@ -144,12 +162,12 @@ async function prepareTurn(
   actor: User,
   deps: ChatDeps,
   agent: Agent,
+  userMessage: Message,
   input: ChatTurnInput,
 ) {
   const provider = createLlmProvider(agent.modelConfig.provider, deps.env);
   const [history, { core, memories }] = await Promise.all([
-    // The window ends before the message just saved.
-    historyWindow(em.fork(), agent, deps.env.CHAT_HISTORY_MESSAGES + 1).then((h) => h.slice(0, -1)),
+    historyWindow(em.fork(), agent, deps.env.CHAT_HISTORY_MESSAGES, userMessage),
     retrieve(em, actor, deps, agent, input.message),
   ]);
   const prompt = buildPrompt({
@@ -197,14 +215,18 @@ async function finishTurn(
   usage: LlmUsage | null,
   metadata: MessageMetadata,
 ) {
-  const assistant = em.create(Message, {
-    agent,
-    role: 'assistant',
-    content: text,
-    tokenUsage: usage,
-    metadata: { ...metadata, provider: agent.modelConfig.provider, model: agent.modelConfig.model },
-  });
-  await em.flush();
+  const assistant = em.create(
+    Message,
+    {
+      agent,
+      role: 'assistant',
+      content: text,
+      tokenUsage: usage,
+      metadata: { ...metadata, provider: agent.modelConfig.provider, model: agent.modelConfig.model },
+    },
+    { persist: false },
+  );
+  await em.insert(assistant);
   if (metadata.status === 'complete') {
     try {
       await deps.queues.enqueue(
@@ -226,9 +248,9 @@ function errorOf(err: unknown): { code: string; message: string } {
     : { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
 }
 
-async function recordFailure(em: EntityManager, userMessage: Message, provider: string, err: unknown) {
-  userMessage.metadata = { status: 'failed', error: errorOf(err), provider };
-  await em.flush();
+async function recordFailure(em: EntityManager, userMessage: Message, agent: Agent, err: unknown) {
+  userMessage.metadata = { status: 'failed', error: errorOf(err), provider: agent.modelConfig.provider };
+  await em.nativeUpdate(Message, { id: userMessage.id }, { metadata: userMessage.metadata });
 }
 
 /**
@@ -243,7 +265,8 @@ export async function* streamMessage(
   input: ChatTurnInput,
   signal?: AbortSignal,
 ): AsyncGenerator<ChatStreamEvent> {
-  const { agent, userMessage } = await startTurn(em, actor, input);
+  const { agent, userMessage, saved, prepared } = await startTurn(em, actor, deps, input);
+  await saved;
   yield { type: 'start', agentId: agent.id, userMessageId: userMessage.id, timestamp: new Date() };
   yield { type: 'thinking' };
   let text = '';
@@ -251,7 +274,7 @@ export async function* streamMessage(
   // an event was being delivered) is saved as interrupted in `finally`.
   let settled = false;
   try {
-    const { provider, prompt, used } = await prepareTurn(em, actor, deps, agent, input);
+    const { provider, prompt, used } = await prepared;
     yield { type: 'memories', items: used };
     let usage: LlmUsage | null = null;
     for await (const event of provider.stream(prompt, { params: llmParams(agent), signal })) {
@@ -272,7 +295,7 @@ export async function* streamMessage(
     yield { type: 'complete', message: text, assistantMessageId: assistant.id, usage };
   } catch (err) {
     if (signal?.aborted) return;
-    await recordFailure(em, userMessage, agent.modelConfig.provider, err);
+    await recordFailure(em, userMessage, agent, err);
     settled = true;
     if (!(err instanceof AppError)) deps.log.error({ err }, 'chat stream failed');
     yield { type: 'error', ...errorOf(err) };

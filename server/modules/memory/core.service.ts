@@ -2,6 +2,7 @@ import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError, AppErrorCode } from '../../errors.js';
 import { getOwnedAgent } from '../agents/agent.service.js';
+import type { Agent } from '../agents/agent.entity.js';
 import type { User } from '../users/user.entity.js';
 import { CoreMemoryBlock, DEFAULT_CORE_BLOCK_LIMIT } from './core-block.entity.js';
 import type { TCoreBlockResponse } from './memory.schema.js';
@@ -35,7 +36,11 @@ export async function getCoreBlocks(
   actor: User,
   agentId: string,
 ): Promise<CoreMemoryBlock[]> {
-  const agent = await getOwnedAgent(em, actor, agentId);
+  return coreBlocksOf(em, actor, await getOwnedAgent(em, actor, agentId));
+}
+
+/** The blocks of an agent whose ownership the caller has already checked. */
+export async function coreBlocksOf(em: EntityManager, actor: User, agent: Agent): Promise<CoreMemoryBlock[]> {
   const blocks = await em.find(
     CoreMemoryBlock,
     { agent, deletedAt: null },
