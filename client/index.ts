@@ -68,7 +68,12 @@ export function createMirixClient(opts: MirixClientOptions): MirixClient {
             fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, ...opts.headers } }),
           }),
         }),
-        false: httpBatchLink({ url: trpcUrl, transformer, headers, ...(opts.fetch && { fetch: opts.fetch }) }),
+        false: httpBatchLink({
+          url: trpcUrl,
+          transformer,
+          headers,
+          ...(opts.fetch && { fetch: opts.fetch }),
+        }),
       }),
     ],
   });
