@@ -61,21 +61,23 @@ async function retrieve(em: EntityManager, actor: User, deps: ChatDeps, agent: A
   const [core, relevant, recent] = await Promise.all([
     coreBlocksOf(em.fork(), actor, agent),
     k > 0
-      ? searchMemories(em.fork(), actor, search, {
-          agentId: agent.id,
-          query: message,
-          limit: 50,
-          explain: false,
-        })
+      ? searchMemories(
+          em.fork(),
+          actor,
+          search,
+          // Enough fused candidates for k of each type in the usual mixes.
+          { agentId: agent.id, query: message, limit: Math.min(50, k * 5), explain: false },
+          { agentChecked: true },
+        )
       : { hits: [] },
     k > 0
-      ? searchMemories(em.fork(), actor, search, {
-          agentId: agent.id,
-          query: '',
-          types: ['episodic'],
-          limit: k,
-          explain: false,
-        })
+      ? searchMemories(
+          em.fork(),
+          actor,
+          search,
+          { agentId: agent.id, query: '', types: ['episodic'], limit: k, explain: false },
+          { agentChecked: true },
+        )
       : { hits: [] },
   ]);
   const items = relevant.hits.map((h) => toMemorySummary(h.item));

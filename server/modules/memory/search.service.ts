@@ -190,12 +190,13 @@ export async function searchMemories(
   actor: User,
   deps: SearchDeps,
   input: TSearchRequest,
+  opts: { agentChecked?: boolean } = {},
 ): Promise<{ hits: SearchHit[]; methods: TSearchMethod[] }> {
   const types = input.types ?? [...MEMORY_TYPES];
   // Ownership is enforced inside the search statements; only an empty result needs the check
-  // that tells "no matches" from "no such agent".
+  // that tells "no matches" from "no such agent" (unless the caller has just made it).
   const ensureAgent = async <T>(hits: T[]) => {
-    if (hits.length === 0) await getOwnedAgent(em, actor, input.agentId);
+    if (hits.length === 0 && !opts.agentChecked) await getOwnedAgent(em, actor, input.agentId);
     return hits;
   };
   const query = input.query.trim();
