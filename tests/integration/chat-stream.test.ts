@@ -101,12 +101,13 @@ describe.each(['openai', 'anthropic'] as const)('chat.stream with %s', (provider
   });
 });
 
-describe('chat.stream failures (openai)', () => {
+describe.each(['openai', 'anthropic'] as const)('chat.stream failures with %s', (provider) => {
+  const fake = () => (provider === 'openai' ? openaiFake : anthropicFake);
   async function setup() {
     const owner = await signUp(server, 'interrupt');
     const agent = await owner.client.agents.create.mutate({
       name: 'slow',
-      modelConfig: { provider: 'openai', model: 'gpt-test', parameters: {} },
+      modelConfig: { provider, model: provider === 'openai' ? 'gpt-test' : 'claude-test', parameters: {} },
     });
     return { ...owner, agent };
   }
@@ -114,7 +115,9 @@ describe('chat.stream failures (openai)', () => {
   it('an abort mid-stream cancels the upstream request and saves the partial answer as interrupted', async () => {
     const { client, agent } = await setup();
     const full = 'one two three four five six seven eight nine ten';
-    openaiFake.replies.push({ text: full, chunkSize: 4, delayMs: 80 });
+    const cancelledBefore = fake().streamsCancelled;
+    // The provider goes quiet after one chunk: only the abort signal can end its request.
+    fake().replies.push({ text: full, chunkSize: 4, stallAfterChunks: 1 });
     const events = await collect(
       client,
       { agentId: agent.id, message: 'count slowly' },
@@ -133,11 +136,13 @@ describe('chat.stream failures (openai)', () => {
     expect(assistant.content.length).toBeGreaterThan(0);
     expect(assistant.content.length).toBeLessThan(full.length);
     expect(full.startsWith(assistant.content)).toBe(true);
+    // The provider saw its request cancelled, not read to the end.
+    await waitFor(() => Promise.resolve(fake().streamsCancelled), cancelledBefore + 1, 10_000);
   });
 
   it('a provider failing mid-stream ends the stream with an error event after the content so far', async () => {
     const { client, agent } = await setup();
-    openaiFake.replies.push({
+    fake().replies.push({
       text: 'partial answer that breaks',
       chunkSize: 5,
       delayMs: 30,

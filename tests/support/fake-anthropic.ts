@@ -11,16 +11,20 @@ export interface FakeAnthropic {
   url: string;
   replies: ScriptedReply[];
   requests: Record<string, unknown>[];
+  /** Streamed replies whose client hung up before the end (an aborted upstream request). */
+  streamsCancelled: number;
   close: () => Promise<void>;
 }
 
 export async function startFakeAnthropic(): Promise<FakeAnthropic> {
   const replies: ScriptedReply[] = [];
   const requests: Record<string, unknown>[] = [];
+  const counters = { streamsCancelled: 0 };
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
+    req.on('end', () => void respond());
+    const respond = async () => {
       if (req.method !== 'POST' || req.url !== '/v1/messages') {
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: 'no route' } }));
@@ -62,6 +66,9 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.on('close', () => {
+        if (!res.writableFinished && reply.failAfterChunks === undefined) counters.streamsCancelled++;
+      });
       const send = (event: string, data: Record<string, unknown>) =>
         res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
       send('message_start', {
@@ -76,8 +83,17 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
       let index = 0;
       if (reply.text) {
         send('content_block_start', { index, content_block: { type: 'text', text: '' } });
+        let sent = 0;
         for (const piece of chunks(reply.text, reply.chunkSize ?? 4)) {
+          if (reply.failAfterChunks !== undefined && sent === reply.failAfterChunks) {
+            res.destroy();
+            return;
+          }
+          if (sent === reply.stallAfterChunks) return;
+          if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+          if (res.destroyed) return;
           send('content_block_delta', { index, delta: { type: 'text_delta', text: piece } });
+          sent++;
         }
         send('content_block_stop', { index });
         index++;
@@ -99,13 +115,16 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
       });
       send('message_stop', {});
       res.end();
-    });
+    };
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     replies,
     requests,
+    get streamsCancelled() {
+      return counters.streamsCancelled;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

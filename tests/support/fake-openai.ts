@@ -46,6 +46,8 @@ export interface ScriptedReply {
   delayMs?: number;
   /** Drop the connection after this many streamed text chunks (a provider failing mid-stream). */
   failAfterChunks?: number;
+  /** Stop sending after this many streamed text chunks and hold the connection until the client leaves. */
+  stallAfterChunks?: number;
 }
 
 export function chunks(text: string, size: number): string[] {
@@ -66,6 +68,8 @@ export interface FakeOpenAI {
   chunkSent: () => void;
   /** Answer the next `n` requests with HTTP 500. */
   failNext: (n: number) => void;
+  /** Streamed replies whose client hung up before the end (an aborted upstream request). */
+  streamsCancelled: number;
   close: () => Promise<void>;
 }
 
@@ -83,6 +87,7 @@ export async function startFakeOpenAI(opts: { dim: number }): Promise<FakeOpenAI
     failNext: (n) => {
       failures = n;
     },
+    streamsCancelled: 0,
     close: () => Promise.resolve(),
   };
   const server = http.createServer((req, res) => {
@@ -159,6 +164,9 @@ export async function startFakeOpenAI(opts: { dim: number }): Promise<FakeOpenAI
               return;
             }
             res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+            res.on('close', () => {
+              if (!res.writableFinished && reply.failAfterChunks === undefined) api.streamsCancelled++;
+            });
             const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
             const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
               send({
@@ -174,6 +182,7 @@ export async function startFakeOpenAI(opts: { dim: number }): Promise<FakeOpenAI
                 res.destroy();
                 return;
               }
+              if (sent === reply.stallAfterChunks) return;
               if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
               if (res.destroyed) return;
               chunk({ content: piece });
