@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { MemoryEventHub } from './modules/consolidation/memory-events.js';
 import responseTime from 'response-time';
 import type { Env } from './env.js';
 import { checkReadiness } from './health.js';
@@ -57,6 +58,8 @@ export interface AppServices {
   embeddings: EmbeddingProvider;
   /** LLM and chat settings (providers are created per turn from the agent's modelConfig). */
   chatEnv: ChatEnv;
+  /** Relays consolidation job events from Redis to `memory.events` streams. */
+  memoryEvents: MemoryEventHub;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -69,6 +72,7 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
     queues: new JobQueues(deps.redis, env.QUEUE_PREFIX),
     embeddings: createEmbeddingProvider(env),
     chatEnv: env,
+    memoryEvents: new MemoryEventHub(deps.redis, env.QUEUE_PREFIX, logger),
     orm: deps.orm,
     redis: deps.redis,
     tokens: new TokenService(env.JWT_SECRET, env.ACCESS_TOKEN_TTL_SECONDS),

@@ -43,6 +43,7 @@ async function shutdown(signal: string): Promise<void> {
   });
   clearTimeout(force);
   await services.queues.close();
+  await services.memoryEvents.close();
   await orm.close();
   await redis.quit().catch(() => redis.disconnect());
   logger.info('shutdown complete');

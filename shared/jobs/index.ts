@@ -19,10 +19,13 @@ export const ZEmbedJob = z.object({
 });
 export type TEmbedJob = z.infer<typeof ZEmbedJob>;
 
-/** Let the memory managers learn from a finished chat turn (consumed by the consolidation worker). */
+/**
+ * Let the memory managers learn from new content: a chat turn or an ingest. The content itself
+ * is in the `memory_jobs` row (Postgres is the source of truth); the BullMQ job id is that row's id.
+ */
 export const ZConsolidateJob = z.object({
+  memoryJobId: z.uuid(),
   agentId: z.uuid(),
-  messageIds: z.array(z.uuid()).min(1).max(100),
 });
 export type TConsolidateJob = z.infer<typeof ZConsolidateJob>;
 

@@ -102,6 +102,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.queues.close();
+      await services.memoryEvents.close();
       redis.disconnect();
       if (!opts.orm) {
         await orm.close(true);

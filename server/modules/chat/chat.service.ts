@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Env } from '../../env.js';
 import { AppError } from '../../errors.js';
@@ -13,16 +14,19 @@ import { toMemorySummary } from '../memory/memory.registry.js';
 import type { TMemorySummaryResponse } from '../memory/memory.schema.js';
 import { searchMemories } from '../memory/search.service.js';
 import type { ChatStreamEvent } from '../../../shared/chat-events.js';
+import { queueConsolidation } from '../consolidation/jobs.service.js';
 import { Message, type MessageMetadata } from '../messages/message.entity.js';
 import type { User } from '../users/user.entity.js';
 import { buildPrompt, type PromptInput } from './prompt.js';
 
-export type ChatEnv = LlmEnv & Pick<Env, 'CHAT_HISTORY_MESSAGES' | 'CHAT_MEMORY_TOP_K'>;
+export type ChatEnv = LlmEnv & Pick<Env, 'CHAT_HISTORY_MESSAGES' | 'CHAT_MEMORY_TOP_K' | 'QUEUE_PREFIX'>;
 
 export interface ChatDeps {
   env: ChatEnv;
   embeddings: EmbeddingProvider;
   queues: JobQueues;
+  /** For the consolidation job's `queued` event. */
+  redis: Redis;
   log: Logger;
 }
 
@@ -231,13 +235,17 @@ async function finishTurn(
   await em.insert(assistant);
   if (metadata.status === 'complete') {
     try {
-      await deps.queues.enqueue(
-        'consolidate',
-        { agentId: agent.id, messageIds: [userMessage.id, assistant.id] },
-        { jobId: `consolidate-${assistant.id}` },
+      // The same path as memory.ingest; a job Redis could not take stays recorded for the sweep.
+      await queueConsolidation(
+        em,
+        { queues: deps.queues, redis: deps.redis, prefix: deps.env.QUEUE_PREFIX, log: deps.log },
+        agent,
+        'chat',
+        { kind: 'chat', messageIds: [userMessage.id, assistant.id] },
+        'keep',
       );
     } catch (err) {
-      deps.log.warn({ err, agentId: agent.id }, 'could not enqueue memory consolidation for this turn');
+      deps.log.warn({ err, agentId: agent.id }, 'could not record memory consolidation for this turn');
     }
   }
   return assistant;

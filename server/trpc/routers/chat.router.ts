@@ -16,6 +16,7 @@ const chatDeps = (ctx: Context): ChatDeps => ({
   env: ctx.services.chatEnv,
   embeddings: ctx.services.embeddings,
   queues: ctx.services.queues,
+  redis: ctx.services.redis,
   log: ctx.log,
 });
 

@@ -38,6 +38,24 @@ import {
   updateMemory,
 } from '../../modules/memory/memory.service.js';
 import { searchMemories } from '../../modules/memory/search.service.js';
+import { getOwnedAgent } from '../../modules/agents/agent.service.js';
+import {
+  ZHistoryEntryResponse,
+  ZIngestRequest,
+  ZIngestResponse,
+  ZListJobsRequest,
+  ZMemoryJobResponse,
+  ZUsageResponse,
+} from '../../modules/consolidation/consolidation.schema.js';
+import {
+  agentUsage,
+  type ConsolidationDeps,
+  getJob,
+  ingest,
+  itemHistory,
+  listJobs,
+  toJobResponse,
+} from '../../modules/consolidation/jobs.service.js';
 import { memoryStats } from '../../modules/memory/stats.service.js';
 import type { Context } from '../context.js';
 import { authedProcedure, router } from '../init.js';
@@ -192,4 +210,66 @@ export const memoryRouter = router({
     .input(z.object({ agentId: z.uuid() }))
     .output(ZStatsResponse)
     .query(({ ctx, input }) => memoryStats(ctx.em, ctx.user, input.agentId)),
+
+  /** New content for the memory managers; answers at once with the job to follow. */
+  ingest: authedProcedure
+    .input(ZIngestRequest)
+    .output(ZIngestResponse)
+    .mutation(({ ctx, input }) => ingest(ctx.em, ctx.user, consolidationDeps(ctx), input)),
+
+  /** A consolidation job: status, timing, token usage and, once done, the changes it made. */
+  job: authedProcedure
+    .input(z.object({ jobId: z.uuid() }))
+    .output(ZMemoryJobResponse)
+    .query(async ({ ctx, input }) => toJobResponse(await getJob(ctx.em, ctx.user, input.jobId))),
+
+  /** An agent's consolidation jobs, newest first. */
+  jobs: authedProcedure
+    .input(ZListJobsRequest)
+    .output(z.object({ items: z.array(ZMemoryJobResponse), nextCursor: z.uuid().nullable() }))
+    .query(async ({ ctx, input }) => {
+      const page = await listJobs(ctx.em, ctx.user, input);
+      return { items: page.items.map(toJobResponse), nextCursor: page.nextCursor };
+    }),
+
+  /** Every recorded change of one memory item or core block, oldest first. */
+  history: authedProcedure
+    .input(z.object({ itemId: z.uuid() }))
+    .output(z.array(ZHistoryEntryResponse))
+    .query(({ ctx, input }) => itemHistory(ctx.em, ctx.user, input.itemId)),
+
+  /** Consolidation jobs, LLM calls and tokens of an agent, totalled. */
+  usage: authedProcedure
+    .input(z.object({ agentId: z.uuid() }))
+    .output(ZUsageResponse)
+    .query(({ ctx, input }) => agentUsage(ctx.em, ctx.user, input.agentId)),
+
+  /**
+   * The agent's consolidation job events as they happen (queued, active, completed, failed), from
+   * every API and worker process. Ownership is checked before the stream opens.
+   */
+  events: authedProcedure
+    .input(z.object({ agentId: z.uuid() }))
+    .use(async ({ ctx, input, next }) => {
+      await getOwnedAgent(ctx.em, ctx.user, input.agentId);
+      return next();
+    })
+    .subscription(async function* ({ ctx, input, signal }) {
+      const controller = new AbortController();
+      const onAbort = () => controller.abort();
+      signal?.addEventListener('abort', onAbort);
+      try {
+        yield* await ctx.services.memoryEvents.subscribe(input.agentId, controller.signal);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        controller.abort();
+      }
+    }),
+});
+
+const consolidationDeps = (ctx: Context): ConsolidationDeps => ({
+  queues: ctx.services.queues,
+  redis: ctx.services.redis,
+  prefix: ctx.services.chatEnv.QUEUE_PREFIX,
+  log: ctx.log,
 });

@@ -1,0 +1,202 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { AppError, AppErrorCode, notFound } from '../../errors.js';
+import type { JobQueues } from '../../jobs/queues.js';
+import { getOwnedAgent } from '../agents/agent.service.js';
+import type { Agent } from '../agents/agent.entity.js';
+import { CoreMemoryBlock } from '../memory/core-block.entity.js';
+import { MemoryItem } from '../memory/memory.entity.js';
+import type { User } from '../users/user.entity.js';
+import type { TIngestRequest, TMemoryJobResponse } from './consolidation.schema.js';
+import { publishMemoryEvent } from './memory-events.js';
+import { MemoryHistory } from './memory-history.entity.js';
+import { type JobInput, MemoryJob, type JobSource } from './memory-job.entity.js';
+
+export interface ConsolidationDeps {
+  queues: JobQueues;
+  redis: Redis;
+  /** QUEUE_PREFIX: namespaces the event channels like the queues. */
+  prefix: string;
+  log: Logger;
+}
+
+/**
+ * Records a consolidation job and queues it. The row comes first: if Redis cannot take the job,
+ * an ingest is withdrawn and answered 503 (the caller may retry without creating a duplicate),
+ * while a chat turn's job stays queued for the worker's sweep to pick up.
+ */
+export async function queueConsolidation(
+  em: EntityManager,
+  deps: ConsolidationDeps,
+  agent: Agent,
+  source: JobSource,
+  input: JobInput,
+  onEnqueueFailure: 'withdraw' | 'keep',
+): Promise<MemoryJob> {
+  const job = em.create(MemoryJob, { agent, user: agent.owner.id, source, input }, { persist: false });
+  await em.insert(job);
+  try {
+    await deps.queues.enqueue('consolidate', { memoryJobId: job.id, agentId: agent.id }, { jobId: job.id });
+  } catch (err) {
+    if (onEnqueueFailure === 'withdraw') {
+      await em.nativeDelete(MemoryJob, { id: job.id });
+      throw new AppError(AppErrorCode.ServiceUnavailable, 'The job queue is unavailable; try again', {
+        cause: err,
+      });
+    }
+    deps.log.warn(
+      { err, jobId: job.id },
+      'consolidation job recorded but not queued; the sweep will queue it',
+    );
+    return job;
+  }
+  await publishMemoryEvent(
+    deps.redis,
+    deps.prefix,
+    { type: 'queued', jobId: job.id, agentId: agent.id, at: job.createdAt.toISOString() },
+    deps.log,
+  );
+  return job;
+}
+
+/** `memory.ingest`: new content for the memory managers, processed in the background. */
+export async function ingest(
+  em: EntityManager,
+  actor: User,
+  deps: ConsolidationDeps,
+  input: TIngestRequest,
+): Promise<{ jobId: string; status: 'queued' }> {
+  const agent = await getOwnedAgent(em, actor, input.agentId);
+  const jobInput: JobInput = input.messages
+    ? {
+        kind: 'messages',
+        messages: input.messages.map((m) => ({
+          role: m.role,
+          content: m.content,
+          ...(m.occurredAt ? { occurredAt: m.occurredAt.toISOString() } : {}),
+        })),
+      }
+    : { kind: 'text', text: input.text ?? '', source: input.source ?? null };
+  const job = await queueConsolidation(em, deps, agent, jobInput.kind, jobInput, 'withdraw');
+  return { jobId: job.id, status: 'queued' };
+}
+
+export function toJobResponse(job: MemoryJob): TMemoryJobResponse {
+  return {
+    jobId: job.id,
+    agentId: job.agent.id,
+    source: job.source,
+    status: job.status,
+    attempts: job.attempts,
+    error: job.error,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    queueMs: job.startedAt ? job.startedAt.getTime() - job.createdAt.getTime() : null,
+    durationMs: job.startedAt && job.finishedAt ? job.finishedAt.getTime() - job.startedAt.getTime() : null,
+    usage: {
+      llmCalls: job.llmCalls,
+      promptTokens: job.promptTokens,
+      completionTokens: job.completionTokens,
+      totalTokens: job.totalTokens,
+    },
+    changes: job.changes ?? [],
+  };
+}
+
+/** A job of the actor's (on a live agent), else NOT_FOUND. */
+export async function getJob(em: EntityManager, actor: User, jobId: string): Promise<MemoryJob> {
+  const job = await em.findOne(MemoryJob, { id: jobId, user: actor, agent: { deletedAt: null } });
+  if (!job) throw notFound('Job');
+  return job;
+}
+
+/** An agent's jobs, newest first. */
+export async function listJobs(
+  em: EntityManager,
+  actor: User,
+  input: { agentId: string; status?: MemoryJob['status']; limit: number; cursor?: string },
+): Promise<{ items: MemoryJob[]; nextCursor: string | null }> {
+  const agent = await getOwnedAgent(em, actor, input.agentId);
+  const rows = await em.find(
+    MemoryJob,
+    {
+      agent,
+      ...(input.status ? { status: input.status } : {}),
+      ...(input.cursor ? { id: { $lt: input.cursor } } : {}),
+    },
+    { orderBy: { id: 'desc' }, limit: input.limit + 1 },
+  );
+  const items = rows.slice(0, input.limit);
+  return { items, nextCursor: rows.length > input.limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+/** `memory.usage`: an agent's consolidation jobs, LLM calls and tokens, totalled. */
+export async function agentUsage(em: EntityManager, actor: User, agentId: string) {
+  const agent = await getOwnedAgent(em, actor, agentId);
+  const [row] = await em.getConnection().execute<
+    {
+      jobs: string;
+      completed: string;
+      failed: string;
+      llm_calls: string;
+      prompt_tokens: string;
+      completion_tokens: string;
+      total_tokens: string;
+    }[]
+  >(
+    `select count(*) as jobs,
+       count(*) filter (where status = 'completed') as completed,
+       count(*) filter (where status = 'failed') as failed,
+       coalesce(sum(llm_calls), 0) as llm_calls, coalesce(sum(prompt_tokens), 0) as prompt_tokens,
+       coalesce(sum(completion_tokens), 0) as completion_tokens, coalesce(sum(total_tokens), 0) as total_tokens
+     from memory_jobs where agent_id = ?`,
+    [agent.id],
+  );
+  return {
+    agentId: agent.id,
+    jobs: Number(row?.jobs ?? 0),
+    completed: Number(row?.completed ?? 0),
+    failed: Number(row?.failed ?? 0),
+    llmCalls: Number(row?.llm_calls ?? 0),
+    promptTokens: Number(row?.prompt_tokens ?? 0),
+    completionTokens: Number(row?.completion_tokens ?? 0),
+    totalTokens: Number(row?.total_tokens ?? 0),
+  };
+}
+
+/** Secrets never leave through history: the ciphertext is replaced by whether it changed. */
+function publicSnapshot(
+  snapshot: Record<string, unknown> | null,
+  other: Record<string, unknown> | null,
+): Record<string, unknown> | null {
+  if (!snapshot) return null;
+  const { secretCiphertext, ...rest } = snapshot;
+  if (secretCiphertext === undefined) return rest;
+  return { ...rest, secretChanged: other ? other.secretCiphertext !== secretCiphertext : false };
+}
+
+/** `memory.history`: every recorded change of a memory item or core block of the actor's, oldest first. */
+export async function itemHistory(em: EntityManager, actor: User, itemId: string) {
+  const owned =
+    (await em.count(MemoryItem, { id: itemId, user: actor, agent: { deletedAt: null } })) > 0 ||
+    (await em.count(CoreMemoryBlock, { id: itemId, user: actor, agent: { deletedAt: null } })) > 0;
+  if (!owned) throw notFound('Memory');
+  const rows = await em.find(
+    MemoryHistory,
+    { itemId, user: actor },
+    { orderBy: { createdAt: 'asc', id: 'asc' } },
+  );
+  return rows.map((h) => ({
+    id: h.id,
+    itemId: h.itemId,
+    memoryType: h.memoryType,
+    operation: h.operation,
+    before: publicSnapshot(h.before, h.after),
+    after: publicSnapshot(h.after, h.before),
+    jobId: h.job?.id ?? null,
+    actor: h.actor,
+    createdAt: h.createdAt,
+  }));
+}
