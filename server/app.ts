@@ -9,7 +9,7 @@ import { MemoryEventHub } from './modules/consolidation/memory-events.js';
 import responseTime from 'response-time';
 import type { Env } from './env.js';
 import { checkReadiness } from './health.js';
-import { JobQueues } from './jobs/queues.js';
+import { consolidateJobOptions, JobQueues } from './jobs/queues.js';
 import { LoginLimiter } from './modules/auth/login-limiter.js';
 import {
   createEmbeddingProvider,
@@ -32,6 +32,8 @@ export type AppEnv = Pick<
   | 'TRUST_PROXY'
   | 'VAULT_KEYS'
   | 'QUEUE_PREFIX'
+  | 'CONSOLIDATE_ATTEMPTS'
+  | 'CONSOLIDATE_BACKOFF_MS'
   | EmbeddingEnvKeys
   | keyof ChatEnv
 >;
@@ -69,7 +71,9 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
   const { env, logger } = deps;
   const services: AppServices = {
     cipher: new VaultCipher(env.VAULT_KEYS),
-    queues: new JobQueues(deps.redis, env.QUEUE_PREFIX),
+    queues: new JobQueues(deps.redis, env.QUEUE_PREFIX, undefined, {
+      consolidate: consolidateJobOptions(env),
+    }),
     embeddings: createEmbeddingProvider(env),
     chatEnv: env,
     memoryEvents: new MemoryEventHub(deps.redis, env.QUEUE_PREFIX, logger),

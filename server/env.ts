@@ -66,6 +66,17 @@ const ZEnv = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(64),
   /** How often the worker looks for memories still waiting for an embedding. */
   EMBED_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Consolidation jobs run at once per worker process (an agent's jobs still run one at a time, in order). */
+  CONSOLIDATE_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(16),
+  /** LLM calls each memory manager may make per job (MIRIX's MAX_STEPS). */
+  MEMORY_MANAGER_MAX_STEPS: z.coerce.number().int().min(1).max(20).default(5),
+  /** Attempts per consolidation job; failures retry with exponential backoff from CONSOLIDATE_BACKOFF_MS. */
+  CONSOLIDATE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+  CONSOLIDATE_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
+  /** A worker that holds a job this long without renewing its lock is presumed dead; the job goes to another. */
+  CONSOLIDATE_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
+  /** How often the worker re-queues jobs recorded in Postgres that Redis does not have (e.g. after an outage). */
+  CONSOLIDATE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),

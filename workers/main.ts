@@ -6,6 +6,8 @@ import { createLogger } from '../server/logger.js';
 import { createEmbeddingProvider } from '../server/modules/embeddings/embedding.provider.js';
 import { workerRedisOptions } from '../server/redis.js';
 import { startEmbedWorker } from './embed-worker.js';
+import { startConsolidateWorker } from './consolidate-worker.js';
+import { VaultCipher } from '../server/modules/memory/vault-cipher.js';
 
 const { env } = loadEnvOrExit();
 const logger = createLogger(env).child({ service: 'mirix-worker' });
@@ -23,15 +25,35 @@ const embed = startEmbedWorker({
   batchSize: env.EMBEDDING_BATCH_SIZE,
   sweepIntervalMs: env.EMBED_SWEEP_INTERVAL_MS,
 });
+const consolidate = startConsolidateWorker({
+  orm,
+  llmEnv: env,
+  embeddings: provider,
+  cipher: new VaultCipher(env.VAULT_KEYS),
+  log: logger,
+  connection: workerRedisOptions(env.REDIS_URL),
+  prefix: env.QUEUE_PREFIX,
+  concurrency: env.CONSOLIDATE_CONCURRENCY,
+  maxSteps: env.MEMORY_MANAGER_MAX_STEPS,
+  attempts: env.CONSOLIDATE_ATTEMPTS,
+  backoffMs: env.CONSOLIDATE_BACKOFF_MS,
+  lockMs: env.CONSOLIDATE_LOCK_MS,
+  sweepIntervalMs: env.CONSOLIDATE_SWEEP_INTERVAL_MS,
+});
 logger.info(
-  { model: provider.model, dim: provider.dim, concurrency: env.WORKER_CONCURRENCY },
-  'MIRIX-TS worker started (queues: embed)',
+  {
+    model: provider.model,
+    dim: provider.dim,
+    concurrency: { embed: env.WORKER_CONCURRENCY, consolidate: env.CONSOLIDATE_CONCURRENCY },
+  },
+  'MIRIX-TS worker started (queues: embed, consolidate)',
 );
 void embed.sweep();
+void consolidate.sweep();
 
 onShutdownSignal(logger, async (signal) => {
   logger.info({ signal }, 'worker shutting down: finishing active jobs');
-  await embed.close();
+  await Promise.all([embed.close(), consolidate.close()]);
   await orm.close();
   logger.info('worker shutdown complete');
 });

@@ -19,6 +19,8 @@ export class JobQueues {
     private readonly connection: Redis,
     private readonly prefix: string,
     private readonly timeoutMs = 3000,
+    /** Per-job-kind defaults on top of DEFAULT_JOB_OPTIONS (e.g. the consolidation attempts). */
+    private readonly jobOptions: Partial<Record<JobName, JobsOptions>> = {},
   ) {}
 
   private queue(name: string): Queue {
@@ -47,7 +49,7 @@ export class JobQueues {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.queue(contract.queue).add(name, data, opts),
+        this.queue(contract.queue).add(name, data, { ...this.jobOptions[name], ...opts }),
         new Promise((_, reject) => {
           timer = setTimeout(
             () => reject(new Error(`enqueue timed out after ${this.timeoutMs} ms`)),
@@ -107,4 +109,12 @@ export async function scheduleEmbeddings(
     );
     return false;
   }
+}
+
+/** Retry policy of consolidation jobs (LLM calls: fewer attempts, longer backoff). */
+export function consolidateJobOptions(env: { CONSOLIDATE_ATTEMPTS: number; CONSOLIDATE_BACKOFF_MS: number }) {
+  return {
+    attempts: env.CONSOLIDATE_ATTEMPTS,
+    backoff: { type: 'exponential', delay: env.CONSOLIDATE_BACKOFF_MS },
+  } satisfies JobsOptions;
 }

@@ -52,12 +52,17 @@ function toAnthropic(messages: LlmMessage[]): { system: string; messages: Messag
           ],
         });
         break;
-      case 'tool':
-        out.push({
-          role: 'user',
-          content: [{ type: 'tool_result', tool_use_id: m.toolCallId ?? '', content: m.content }],
-        });
+      case 'tool': {
+        // All results of one assistant turn go back in one user turn, as the API expects.
+        const block = { type: 'tool_result' as const, tool_use_id: m.toolCallId ?? '', content: m.content };
+        const last = out.at(-1);
+        if (last?.role === 'user' && Array.isArray(last.content) && last.content[0]?.type === 'tool_result') {
+          last.content.push(block);
+        } else {
+          out.push({ role: 'user', content: [block] });
+        }
         break;
+      }
     }
   }
   return { system, messages: out };

@@ -82,6 +82,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     LLM_MAX_RETRIES: 0,
     CHAT_HISTORY_MESSAGES: 20,
     CHAT_MEMORY_TOP_K: 5,
+    CONSOLIDATE_ATTEMPTS: 3,
+    CONSOLIDATE_BACKOFF_MS: 200,
     ...opts.env,
   };
   const { app, services } = createApp({ env, orm, redis, logger, redisKeyPrefix: `test:${randomUUID()}` });

@@ -200,3 +200,61 @@ export async function itemHistory(em: EntityManager, actor: User, itemId: string
     createdAt: h.createdAt,
   }));
 }
+
+export type ClaimResult =
+  | { outcome: 'claimed'; attempt: number }
+  /** An earlier job of the same agent has not finished: this one must wait its turn. */
+  | { outcome: 'blocked' }
+  | { outcome: 'done' }
+  | { outcome: 'failed' }
+  | { outcome: 'missing' };
+
+/**
+ * Marks a job active if it is the agent's oldest unfinished job, in one statement: an agent's jobs
+ * run one at a time, in order of arrival (ids are UUIDv7), whatever the number of workers. A job
+ * already active is claimed again: that is BullMQ re-delivering it after its worker died.
+ */
+export async function claimJob(em: EntityManager, jobId: string): Promise<ClaimResult> {
+  const conn = em.getConnection();
+  const claimed = await conn.execute<{ attempts: number }[]>(
+    `update memory_jobs j set status = 'active', started_at = now(), updated_at = now(),
+       attempts = j.attempts + 1, finished_at = null
+     where j.id = ? and j.status in ('queued', 'active')
+       and not exists (
+         select 1 from memory_jobs o
+         where o.agent_id = j.agent_id and o.id < j.id and o.status in ('queued', 'active'))
+     returning j.attempts`,
+    [jobId],
+  );
+  if (claimed[0]) return { outcome: 'claimed', attempt: claimed[0].attempts };
+  const [row] = await conn.execute<{ status: string }[]>('select status from memory_jobs where id = ?', [
+    jobId,
+  ]);
+  if (!row) return { outcome: 'missing' };
+  if (row.status === 'completed') return { outcome: 'done' };
+  if (row.status === 'failed') return { outcome: 'failed' };
+  return { outcome: 'blocked' };
+}
+
+/**
+ * Records a failed attempt. A final failure leaves the job `failed` with its error (visible to
+ * memory.job); otherwise it is `queued` again, so the agent's later jobs keep waiting for it.
+ */
+export async function recordJobFailure(
+  em: EntityManager,
+  jobId: string,
+  error: { code: string; message: string },
+  final: boolean,
+  usage?: { llmCalls: number; promptTokens: number; completionTokens: number; totalTokens: number },
+): Promise<void> {
+  await em.nativeUpdate(
+    MemoryJob,
+    { id: jobId, status: { $ne: 'completed' } },
+    {
+      status: final ? 'failed' : 'queued',
+      error,
+      finishedAt: final ? new Date() : null,
+      ...(usage ?? {}),
+    },
+  );
+}

@@ -17,6 +17,11 @@ const TAG_BYTES = 16;
 export class VaultCipher {
   constructor(private readonly config: VaultKeys | undefined) {}
 
+  /** Whether VAULT_KEYS is set (without it, vault writes and reveals answer 503). */
+  get configured(): boolean {
+    return this.config !== undefined;
+  }
+
   private require(): VaultKeys {
     if (!this.config) {
       throw new AppError(

@@ -1,0 +1,140 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { AppError, AppErrorCode } from '../../server/errors.js';
+import { type JobQueues, scheduleEmbeddings } from '../../server/jobs/queues.js';
+import { createLlmProvider, type LlmEnv } from '../../server/llm/index.js';
+import { applyJob } from '../../server/modules/consolidation/apply.service.js';
+import { claimJob, recordJobFailure } from '../../server/modules/consolidation/jobs.service.js';
+import { publishMemoryEvent } from '../../server/modules/consolidation/memory-events.js';
+import { MemoryJob } from '../../server/modules/consolidation/memory-job.entity.js';
+import type { EmbeddingProvider } from '../../server/modules/embeddings/embedding.provider.js';
+import type { VaultCipher } from '../../server/modules/memory/vault-cipher.js';
+import { ZConsolidateJob } from '../../shared/jobs/index.js';
+import type { TMemoryJobEvent } from '../../shared/memory-events.js';
+import { runConsolidation } from '../consolidation/pipeline.js';
+
+export interface ConsolidateDeps {
+  orm: MikroORM;
+  llmEnv: LlmEnv;
+  embeddings: EmbeddingProvider;
+  cipher: VaultCipher;
+  queues: JobQueues;
+  /** Publishes job events (a normal, non-blocking connection). */
+  redis: Redis;
+  prefix: string;
+  log: Logger;
+  maxSteps: number;
+  /** How long a job waits before looking again when an earlier job of its agent is unfinished. */
+  waitMs: number;
+}
+
+function errorOf(err: unknown): { code: string; message: string } {
+  if (err instanceof AppError) return { code: err.code, message: err.message };
+  if (err instanceof UnrecoverableError) return { code: 'UNRECOVERABLE', message: err.message };
+  return { code: 'INTERNAL_SERVER_ERROR', message: err instanceof Error ? err.message : String(err) };
+}
+
+/**
+ * Runs one consolidation job: claim it (only when it is its agent's oldest unfinished job),
+ * run the memory managers, apply their changes in one transaction, queue embeddings, publish events.
+ * LLM and database errors are retried by BullMQ with backoff; a bad payload, a missing job or a
+ * provider that is not configured fail at once. The job row records every outcome.
+ */
+export function createConsolidateProcessor(deps: ConsolidateDeps) {
+  const publish = (event: TMemoryJobEvent) => publishMemoryEvent(deps.redis, deps.prefix, event, deps.log);
+
+  return async (job: Job, token?: string) => {
+    const payload = ZConsolidateJob.safeParse(job.data);
+    if (!payload.success)
+      throw new UnrecoverableError(`invalid consolidate payload: ${payload.error.message}`);
+    const { memoryJobId, agentId } = payload.data;
+    const log = deps.log.child({ jobId: memoryJobId, agentId });
+    const em = deps.orm.em.fork();
+
+    const claim = await claimJob(em, memoryJobId);
+    switch (claim.outcome) {
+      case 'missing':
+        throw new UnrecoverableError(`memory job ${memoryJobId} does not exist (its agent was deleted?)`);
+      case 'done':
+      case 'failed':
+        return { skipped: claim.outcome };
+      case 'blocked':
+        // An earlier job of this agent is still to finish: wait without using up an attempt.
+        await job.moveToDelayed(Date.now() + deps.waitMs, token);
+        throw new DelayedError();
+      case 'claimed':
+        break;
+    }
+    await publish({
+      type: 'active',
+      jobId: memoryJobId,
+      agentId,
+      at: new Date().toISOString(),
+      attempt: claim.attempt,
+    });
+
+    try {
+      const row = await em.findOneOrFail(MemoryJob, memoryJobId, { populate: ['agent', 'user'] });
+      const agent = row.agent.getEntity();
+      if (agent.deletedAt) throw new UnrecoverableError('the agent was deleted');
+      const provider = createLlmProvider(agent.modelConfig.provider, deps.llmEnv);
+      const result = await runConsolidation(
+        em,
+        {
+          provider,
+          model: agent.modelConfig.model,
+          embeddings: deps.embeddings,
+          cipher: deps.cipher,
+          log,
+          maxSteps: deps.maxSteps,
+        },
+        agent,
+        row.user.getEntity(),
+        row.input,
+      );
+      const applied = await applyJob(
+        deps.orm.em.fork(),
+        deps.cipher,
+        memoryJobId,
+        result.staged,
+        result.usage,
+      );
+      if (!applied.alreadyApplied) await scheduleEmbeddings(deps.queues, log, applied.toEmbed);
+      await publish({
+        type: 'completed',
+        jobId: memoryJobId,
+        agentId,
+        at: new Date().toISOString(),
+        changes: applied.changes,
+      });
+      log.info(
+        { types: result.types, changes: applied.changes.length, llmCalls: result.usage.llmCalls },
+        'consolidation job completed',
+      );
+      return { changes: applied.changes.length, llmCalls: result.usage.llmCalls };
+    } catch (err) {
+      // A provider that is not configured (or rejects our key) will not get better by retrying.
+      const unrecoverable =
+        err instanceof UnrecoverableError ||
+        (err instanceof AppError && err.code === AppErrorCode.PreconditionFailed);
+      const final = unrecoverable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const error = errorOf(err);
+      await recordJobFailure(em, memoryJobId, error, final).catch((e: unknown) =>
+        log.error({ err: e }, 'could not record the job failure'),
+      );
+      await publish({
+        type: 'failed',
+        jobId: memoryJobId,
+        agentId,
+        at: new Date().toISOString(),
+        error,
+        willRetry: !final,
+      });
+      log.warn({ err, final, attempt: claim.attempt }, 'consolidation job failed');
+      if (unrecoverable && !(err instanceof UnrecoverableError)) throw new UnrecoverableError(error.message);
+      throw err;
+    }
+  };
+}
