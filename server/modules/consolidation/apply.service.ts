@@ -212,15 +212,7 @@ export async function applyJob(
         item.embeddingModel = null;
         toEmbed.push({ id: item.id, updatedAt: now });
       }
-      record(
-        item.id,
-        change.type,
-        change.operation,
-        before,
-        snapshot(item),
-        change.actor,
-        labelOf(item),
-      );
+      record(item.id, change.type, change.operation, before, snapshot(item), change.actor, labelOf(item));
     }
 
     job.status = 'completed';
