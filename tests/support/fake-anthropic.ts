@@ -13,6 +13,8 @@ export interface FakeAnthropic {
   requests: Record<string, unknown>[];
   /** Streamed replies whose client hung up before the end (an aborted upstream request). */
   streamsCancelled: number;
+  /** As FakeOpenAI.route: answers by request content before the `replies` queue. */
+  route?: (body: Record<string, unknown>) => ScriptedReply | undefined | Promise<ScriptedReply | undefined>;
   close: () => Promise<void>;
 }
 
@@ -20,6 +22,15 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
   const replies: ScriptedReply[] = [];
   const requests: Record<string, unknown>[] = [];
   const counters = { streamsCancelled: 0 };
+  const api: FakeAnthropic = {
+    url: '',
+    replies,
+    requests,
+    get streamsCancelled() {
+      return counters.streamsCancelled;
+    },
+    close: () => Promise.resolve(),
+  };
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
@@ -32,7 +43,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
       }
       const parsed = JSON.parse(body) as Record<string, unknown> & { model: string; stream?: boolean };
       requests.push(parsed);
-      const reply = replies.shift() ?? { text: 'ok' };
+      const reply = (await api.route?.(parsed)) ?? replies.shift() ?? { text: 'ok' };
       if (reply.status) {
         res.writeHead(reply.status, { 'content-type': 'application/json' });
         res.end(
@@ -118,13 +129,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
     };
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    replies,
-    requests,
-    get streamsCancelled() {
-      return counters.streamsCancelled;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  api.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return api;
 }

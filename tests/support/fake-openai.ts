@@ -70,6 +70,11 @@ export interface FakeOpenAI {
   failNext: (n: number) => void;
   /** Streamed replies whose client hung up before the end (an aborted upstream request). */
   streamsCancelled: number;
+  /**
+   * Answers chat requests by their content, before the `replies` queue is consulted (for callers
+   * that send concurrent requests, like the memory managers). May wait, to simulate a slow model.
+   */
+  route?: (body: Record<string, unknown>) => ScriptedReply | undefined | Promise<ScriptedReply | undefined>;
   close: () => Promise<void>;
 }
 
@@ -125,7 +130,7 @@ export async function startFakeOpenAI(opts: { dim: number }): Promise<FakeOpenAI
           if (req.method === 'POST' && req.url === '/v1/chat/completions') {
             const parsed = JSON.parse(body) as Record<string, unknown> & { model: string; stream?: boolean };
             chatRequests.push(parsed);
-            const reply = replies.shift() ?? { text: 'ok' };
+            const reply = (await api.route?.(parsed)) ?? replies.shift() ?? { text: 'ok' };
             if (reply.status) {
               res.writeHead(reply.status, { 'content-type': 'application/json' });
               res.end(JSON.stringify({ error: { message: `scripted ${reply.status}`, type: 'scripted' } }));

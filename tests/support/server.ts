@@ -17,6 +17,8 @@ import {
   type EmbeddingProvider,
 } from '../../server/modules/embeddings/embedding.provider.js';
 import { startEmbedWorker } from '../../workers/embed-worker.js';
+import { startConsolidateWorker } from '../../workers/consolidate-worker.js';
+import { VaultCipher } from '../../server/modules/memory/vault-cipher.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 /** A fixed vault key for tests (never used outside them). */
@@ -158,5 +160,28 @@ export function startTestWorker(
     batchSize: opts.batchSize ?? 128,
     sweepIntervalMs: 3_600_000,
     sweepMinAgeMs: opts.sweepMinAgeMs ?? 0,
+  });
+}
+
+/** The consolidation worker, in-process, on the test server's database, queue prefix and LLM settings. */
+export function startTestConsolidateWorker(
+  server: TestServer,
+  opts: { concurrency?: number; lockMs?: number; maxSteps?: number } = {},
+) {
+  return startConsolidateWorker({
+    orm: server.orm,
+    llmEnv: server.env,
+    embeddings: createEmbeddingProvider(server.env),
+    cipher: new VaultCipher(server.env.VAULT_KEYS),
+    log: pino({ level: 'silent' }),
+    connection: workerRedisOptions(inject('redisUrl')),
+    prefix: server.env.QUEUE_PREFIX,
+    concurrency: opts.concurrency ?? 8,
+    maxSteps: opts.maxSteps ?? 5,
+    attempts: server.env.CONSOLIDATE_ATTEMPTS,
+    backoffMs: server.env.CONSOLIDATE_BACKOFF_MS,
+    lockMs: opts.lockMs ?? 30_000,
+    sweepIntervalMs: 3_600_000,
+    waitMs: 50,
   });
 }
