@@ -1,0 +1,249 @@
+import { Queue } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { MirixClient, RouterOutputs } from '../../client/index.js';
+import { workerRedisOptions } from '../../server/redis.js';
+import { applyJob } from '../../server/modules/consolidation/apply.service.js';
+import { MemoryJob } from '../../server/modules/consolidation/memory-job.entity.js';
+import { VaultCipher } from '../../server/modules/memory/vault-cipher.js';
+import type { TMemoryJobEvent } from '../../shared/memory-events.js';
+import { type ChatHarness, startChatHarness } from '../support/chat-harness.js';
+import { managerRoute, type SeenRequest } from '../support/memory-managers.js';
+import { startProcess } from '../support/run.js';
+import { signUp, startTestConsolidateWorker, TEST_VAULT_KEYS } from '../support/server.js';
+
+let harness: ChatHarness;
+
+beforeAll(async () => {
+  harness = await startChatHarness();
+});
+afterAll(async () => {
+  await harness.close();
+});
+afterEach(() => {
+  harness.openai.route = undefined;
+});
+
+type Job = RouterOutputs['memory']['job'];
+
+async function finished(client: MirixClient, jobId: string, timeoutMs = 30_000): Promise<Job> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await client.memory.job.query({ jobId });
+    if (job.status === 'completed' || job.status === 'failed') return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function setup(name = 'faults') {
+  const owner = await signUp(harness.server, name);
+  const agent = await owner.client.agents.create.mutate({
+    name: 'rememberer',
+    modelConfig: { provider: 'openai', model: 'gpt-test', parameters: {} },
+  });
+  return { ...owner, agent };
+}
+
+const insertFact = (name: string) => ({
+  meta: ['semantic' as const],
+  managers: {
+    semantic: [[{ name: 'semantic_memory_insert', args: { items: [{ name, summary: `about ${name}` }] } }]],
+  },
+});
+
+describe('with an in-process worker', () => {
+  let worker: ReturnType<typeof startTestConsolidateWorker>;
+  beforeAll(() => {
+    worker = startTestConsolidateWorker(harness.server, { concurrency: 8 });
+  });
+  afterAll(async () => {
+    await worker.close();
+  });
+
+  it('runs two jobs of one agent one after the other, in order, while another agent’s job overlaps', async () => {
+    const a = await setup('serial');
+    const b = await setup('parallel');
+    harness.openai.route = managerRoute({ ...insertFact('fact'), delayMs: 150 });
+    const first = await a.client.memory.ingest.mutate({ agentId: a.agent.id, text: 'first' });
+    const second = await a.client.memory.ingest.mutate({ agentId: a.agent.id, text: 'second' });
+    const other = await b.client.memory.ingest.mutate({ agentId: b.agent.id, text: 'other' });
+    const [j1, j2, j3] = await Promise.all([
+      finished(a.client, first.jobId),
+      finished(a.client, second.jobId),
+      finished(b.client, other.jobId),
+    ]);
+    for (const j of [j1, j2, j3]) expect(j.status).toBe('completed');
+    // Same agent: the second starts only after the first has finished.
+    expect(j2.startedAt!.getTime()).toBeGreaterThanOrEqual(j1.finishedAt!.getTime());
+    // Different agents: the other agent's job ran at the same time as the first.
+    expect(j3.startedAt!.getTime()).toBeLessThan(j1.finishedAt!.getTime());
+    expect(j1.startedAt!.getTime()).toBeLessThan(j3.finishedAt!.getTime());
+  });
+
+  it('delivers queued, active and completed (with the changes) to a memory.events subscriber', async () => {
+    const { client, agent } = await setup('events');
+    harness.openai.route = managerRoute(insertFact('Coffee'));
+    const events: TMemoryJobEvent[] = [];
+    let jobId = '';
+    const done = new Promise<void>((resolve, reject) => {
+      const sub = client.memory.events.subscribe(
+        { agentId: agent.id },
+        {
+          onStarted: () => {
+            void client.memory.ingest
+              .mutate({ agentId: agent.id, text: 'I like coffee' })
+              .then((r) => (jobId = r.jobId), reject);
+          },
+          onData: (event) => {
+            events.push(event);
+            if (event.type === 'completed' || event.type === 'failed') {
+              sub.unsubscribe();
+              resolve();
+            }
+          },
+          onError: reject,
+        },
+      );
+    });
+    await done;
+    expect(events.map((e) => e.type)).toEqual(['queued', 'active', 'completed']);
+    expect(events.every((e) => e.jobId === jobId && e.agentId === agent.id)).toBe(true);
+    const completed = events[2] as Extract<TMemoryJobEvent, { type: 'completed' }>;
+    expect(completed.changes).toEqual([
+      expect.objectContaining({ memoryType: 'semantic', operation: 'created', label: 'Coffee' }),
+    ]);
+  });
+
+  it('retries an LLM error with backoff, and counts tokens and calls per job and per agent', async () => {
+    const { client, agent } = await setup('retry');
+    const route = managerRoute(insertFact('Retry'));
+    let failures = 1;
+    harness.openai.route = (body) => (failures-- > 0 ? { status: 503 } : route(body));
+    const job = await finished(
+      client,
+      (await client.memory.ingest.mutate({ agentId: agent.id, text: 'x' })).jobId,
+    );
+    expect(job).toMatchObject({ status: 'completed', attempts: 2, error: null });
+    expect(job.usage.llmCalls).toBe(3);
+
+    harness.openai.route = managerRoute(insertFact('Second'));
+    const next = await finished(
+      client,
+      (await client.memory.ingest.mutate({ agentId: agent.id, text: 'y' })).jobId,
+    );
+    const usage = await client.memory.usage.query({ agentId: agent.id });
+    expect(usage).toMatchObject({ agentId: agent.id, jobs: 2, completed: 2, failed: 0 });
+    expect(usage.llmCalls).toBe(job.usage.llmCalls + next.usage.llmCalls);
+    expect(usage.totalTokens).toBe(job.usage.totalTokens + next.usage.totalTokens);
+    expect(usage.totalTokens).toBeGreaterThan(0);
+  });
+
+  it('keeps a job that failed every attempt visible, with its error, and lets the agent’s next job run', async () => {
+    const { client, agent } = await setup('fail');
+    harness.openai.route = () => ({ status: 500 });
+    const failed = await finished(
+      client,
+      (await client.memory.ingest.mutate({ agentId: agent.id, text: 'doomed' })).jobId,
+    );
+    expect(failed.status).toBe('failed');
+    expect(failed.attempts).toBe(harness.server.env.CONSOLIDATE_ATTEMPTS);
+    expect(failed.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+
+    harness.openai.route = managerRoute(insertFact('After'));
+    const next = await finished(
+      client,
+      (await client.memory.ingest.mutate({ agentId: agent.id, text: 'ok' })).jobId,
+    );
+    expect(next.status).toBe('completed');
+  });
+
+  it('fails a job with an invalid payload at once, without retrying it', async () => {
+    const queue = new Queue('consolidate', {
+      connection: workerRedisOptions(inject('redisUrl')),
+      prefix: harness.server.env.QUEUE_PREFIX,
+    });
+    try {
+      const job = await queue.add('consolidate', { agentId: 'not-a-uuid' }, { attempts: 5 });
+      await expect.poll(() => job.getState(), { timeout: 10_000 }).toBe('failed');
+      const failed = await queue.getJob(job.id!);
+      expect(failed?.attemptsMade).toBe(1);
+      expect(failed?.failedReason).toContain('invalid consolidate payload');
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('applies a job once: applying it again (a retry after a crash before acknowledgement) changes nothing', async () => {
+    const { client, agent } = await setup('idem');
+    harness.openai.route = managerRoute(insertFact('Once'));
+    const job = await finished(
+      client,
+      (await client.memory.ingest.mutate({ agentId: agent.id, text: 'once' })).jobId,
+    );
+    const again = await applyJob(
+      harness.server.orm.em.fork(),
+      new VaultCipher(TEST_VAULT_KEYS),
+      job.jobId,
+      [{ kind: 'insert', type: 'semantic', fields: { name: 'Once', summary: 'dup' }, actor: 'test' }],
+      { llmCalls: 1, promptTokens: 1, completionTokens: 1, totalTokens: 2 },
+    );
+    expect(again.alreadyApplied).toBe(true);
+    const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
+    expect(facts).toHaveLength(1);
+    expect((await client.memory.job.query({ jobId: job.jobId })).usage).toEqual(job.usage);
+  });
+});
+
+describe('a worker killed mid-job', () => {
+  it('leads to a retry by another worker, and no duplicate memories', async () => {
+    const { client, agent } = await setup('killed');
+    const seen: SeenRequest[] = [];
+    const route = managerRoute(insertFact('Survivor'), seen);
+    // The first worker's manager call never returns: it is killed while waiting for it.
+    let stalled = false;
+    harness.openai.route = async (body) => {
+      const reply = await route(body);
+      if (seen.at(-1)?.manager === 'semantic' && !stalled) {
+        stalled = true;
+        await new Promise(() => {});
+      }
+      return reply;
+    };
+    const env = harness.server.env;
+    // `node --import tsx`, not the tsx CLI: the CLI runs the worker in a child process a SIGKILL would miss.
+    const proc = startProcess(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+      DATABASE_URL: harness.server.db.url,
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: env.QUEUE_PREFIX,
+      OPENAI_BASE_URL: env.OPENAI_BASE_URL!,
+      OPENAI_API_KEY: 'sk-test',
+      LLM_MAX_RETRIES: '0',
+      CONSOLIDATE_LOCK_MS: '1000',
+      CONSOLIDATE_ATTEMPTS: String(env.CONSOLIDATE_ATTEMPTS),
+      CONSOLIDATE_BACKOFF_MS: String(env.CONSOLIDATE_BACKOFF_MS),
+      VAULT_KEYS: `test1:${Buffer.alloc(32, 7).toString('base64')}`,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+    });
+    let worker: ReturnType<typeof startTestConsolidateWorker> | null = null;
+    try {
+      const { jobId } = await client.memory.ingest.mutate({ agentId: agent.id, text: 'I survived' });
+      await expect.poll(() => stalled, { timeout: 30_000, interval: 50 }).toBe(true);
+      expect((await client.memory.job.query({ jobId })).status).toBe('active');
+      proc.child.kill('SIGKILL');
+      await proc.exited;
+
+      worker = startTestConsolidateWorker(harness.server, { lockMs: 1000 });
+      const job = await finished(client, jobId);
+      expect(job.status).toBe('completed');
+      expect(job.attempts).toBe(2);
+      const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
+      expect(facts.map((f) => ('name' in f ? f.name : ''))).toEqual(['Survivor']);
+      const rows = await harness.server.orm.em.fork().count(MemoryJob, { agent: agent.id });
+      expect(rows).toBe(1);
+    } finally {
+      if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+      await worker?.close();
+    }
+  });
+});
