@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { MemoryJob } from '../../server/modules/consolidation/memory-job.entity.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { Message } from '../../server/modules/messages/message.entity.js';
@@ -97,11 +98,13 @@ describe.each(['openai', 'anthropic'] as const)('chat.send with %s', (provider) 
       prefix: server.env.QUEUE_PREFIX,
     });
     try {
-      const job = await queue.getJob(`consolidate-${res.assistantMessageId}`);
-      expect(job?.data).toEqual({
-        agentId: agent.id,
-        messageIds: [res.userMessageId, res.assistantMessageId],
-      });
+      // The turn is recorded as a consolidation job (its messages by id) and queued under that id.
+      const [recorded] = (await client.memory.jobs.query({ agentId: agent.id })).items;
+      expect(recorded).toMatchObject({ source: 'chat', status: 'queued' });
+      const row = await server.orm.em.fork().findOneOrFail(MemoryJob, recorded!.jobId);
+      expect(row.input).toEqual({ kind: 'chat', messageIds: [res.userMessageId, res.assistantMessageId] });
+      const job = await queue.getJob(recorded!.jobId);
+      expect(job?.data).toEqual({ memoryJobId: recorded!.jobId, agentId: agent.id });
     } finally {
       await queue.close();
     }

@@ -1,0 +1,222 @@
+// `npm run bench:consolidate`: consolidation jobs through real worker processes, with a loopback
+// fake OpenAI provider that answers at once (meta manager -> semantic manager inserts a fact ->
+// finish: 3 LLM calls per job). Prints tables and writes bench/results/consolidate.json.
+//   1. Throughput: JOBS jobs over AGENTS agents queued first, then 1 (and then 2) worker processes
+//      drain them; jobs/s = jobs / (last finish - first start).
+//   2. Queue latency: jobs arriving at a steady RATE while 2 workers run; enqueue -> start, p50/p95.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createMirixClient } from '../client/index.js';
+import { startFakeOpenAI } from '../tests/support/fake-openai.js';
+import { managerRoute } from '../tests/support/memory-managers.js';
+import { startService, summarize, table } from './lib.js';
+
+const { DATABASE_URL, REDIS_URL } = process.env;
+if (!DATABASE_URL || !REDIS_URL) {
+  console.error('Set DATABASE_URL and REDIS_URL (npm run bench:consolidate does, via scripts/services.sh).');
+  process.exit(1);
+}
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const JOBS = arg('jobs', 2000);
+const AGENTS = arg('agents', 200);
+const CONCURRENCY = arg('concurrency', 32);
+const RATE = arg('rate', 50);
+const LATENCY_JOBS = arg('latency-jobs', 500);
+
+const fake = await startFakeOpenAI({ dim: 8 });
+fake.route = managerRoute({
+  meta: ['semantic'],
+  managers: {
+    semantic: [
+      [{ name: 'semantic_memory_insert', args: { items: [{ name: 'Fact', summary: 'A remembered fact' }] } }],
+    ],
+  },
+});
+
+const dbName = 'mirix_bench_consolidate';
+const admin = new pg.Client({ connectionString: DATABASE_URL });
+await admin.connect();
+await admin.query(`drop database if exists ${dbName} with (force)`);
+await admin.query(`create database ${dbName}`);
+await admin.end();
+const url = new URL(DATABASE_URL);
+url.pathname = `/${dbName}`;
+const env = {
+  DATABASE_URL: url.toString(),
+  REDIS_URL,
+  NODE_ENV: 'development',
+  JWT_SECRET: 'c'.repeat(40),
+  VAULT_KEYS: `bench:${Buffer.alloc(32, 9).toString('base64')}`,
+  OPENAI_BASE_URL: fake.url,
+  OPENAI_API_KEY: 'bench',
+  QUEUE_PREFIX: `bench-consolidate-${Date.now()}`,
+  CONSOLIDATE_CONCURRENCY: String(CONCURRENCY),
+  DB_POOL_MAX: '20',
+  LOG_LEVEL: 'warn',
+  PORT: '0',
+  HOST: '127.0.0.1',
+};
+execFileSync('npm', ['run', '--silent', 'db:migrate'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+const api = await startService(
+  ['server/main.ts'],
+  { ...env, LOG_LEVEL: 'info' },
+  join(tmpdir(), 'mirix-bench-consolidate-api.log'),
+  /"port":\d+/,
+);
+const sql = new pg.Client({ connectionString: env.DATABASE_URL });
+await sql.connect();
+const workers: Awaited<ReturnType<typeof startService>>[] = [];
+const startWorkers = async (n: number) => {
+  for (let i = workers.length; i < n; i++) {
+    workers.push(
+      await startService(
+        ['workers/main.ts'],
+        { ...env, LOG_LEVEL: 'info' },
+        join(tmpdir(), `mirix-bench-consolidate-worker-${i}.log`),
+        /worker started/,
+      ),
+    );
+  }
+};
+const stopWorkers = async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  workers.length = 0;
+};
+
+try {
+  const base = `http://127.0.0.1:${/"port":(\d+)/.exec(api.log())![1]}`;
+  const anon = createMirixClient({ url: base });
+  await anon.auth.register.mutate({
+    username: 'consolidate',
+    email: 'c@bench.local',
+    password: 'bench-password',
+  });
+  const { accessToken } = await anon.auth.login.mutate({
+    username: 'consolidate',
+    password: 'bench-password',
+  });
+  const client = createMirixClient({ url: base, token: accessToken });
+  const agents: string[] = [];
+  for (let i = 0; i < AGENTS; i++) {
+    agents.push(
+      (
+        await client.agents.create.mutate({
+          name: `agent ${i}`,
+          modelConfig: { provider: 'openai', model: 'fake', parameters: {} },
+        })
+      ).id,
+    );
+  }
+
+  /** Queues `n` ingests over the agents, `parallel` at a time; returns their job ids. */
+  const ingest = async (n: number, parallel = 16) => {
+    const ids: string[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (next < n) {
+          const i = next++;
+          const { jobId } = await client.memory.ingest.mutate({
+            agentId: agents[i % agents.length]!,
+            text: `Note ${i}: the user mentioned a fact worth remembering.`,
+          });
+          ids.push(jobId);
+        }
+      }),
+    );
+    return ids;
+  };
+  const waitDone = async (ids: string[]) => {
+    for (;;) {
+      const { rows } = await sql.query<{ n: string }>(
+        "select count(*) as n from memory_jobs where id = any($1) and status in ('completed', 'failed')",
+        [ids],
+      );
+      if (Number(rows[0]!.n) === ids.length) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const stats = async (ids: string[]) => {
+    const { rows } = await sql.query<{
+      completed: string;
+      failed: string;
+      seconds: number;
+      calls: number;
+    }>(
+      `select count(*) filter (where status = 'completed') as completed,
+         count(*) filter (where status = 'failed') as failed,
+         extract(epoch from max(finished_at) - min(started_at))::float8 as seconds,
+         avg(llm_calls)::float8 as calls
+       from memory_jobs where id = any($1)`,
+      [ids],
+    );
+    const r = rows[0]!;
+    return {
+      completed: Number(r.completed),
+      failed: Number(r.failed),
+      seconds: r.seconds,
+      jobsPerSecond: Math.round((Number(r.completed) / r.seconds) * 10) / 10,
+      llmCallsPerJob: Math.round(r.calls * 100) / 100,
+    };
+  };
+
+  const throughput: Record<string, string | number>[] = [];
+  for (const n of [1, 2]) {
+    const ids = await ingest(JOBS);
+    await startWorkers(n);
+    await waitDone(ids);
+    throughput.push({ 'worker processes': n, jobs: JOBS, ...(await stats(ids)) });
+    await stopWorkers();
+  }
+
+  // Queue latency at a steady arrival rate, two workers running.
+  await startWorkers(2);
+  const ids: string[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < LATENCY_JOBS; i++) {
+    const due = t0 + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    void client.memory.ingest
+      .mutate({ agentId: agents[i % agents.length]!, text: `Steady note ${i} about a fact.` })
+      .then((r) => ids.push(r.jobId));
+  }
+  while (ids.length < LATENCY_JOBS) await new Promise((r) => setTimeout(r, 50));
+  await waitDone(ids);
+  const { rows: latencyRows } = await sql.query<{ ms: number }>(
+    `select extract(epoch from started_at - created_at)::float8 * 1000 as ms from memory_jobs
+     where id = any($1) and status = 'completed'`,
+    [ids],
+  );
+  const queueLatency = summarize(latencyRows.map((r) => r.ms));
+  await stopWorkers();
+
+  console.log(
+    table(`consolidation throughput (${AGENTS} agents, concurrency ${CONCURRENCY} per process)`, throughput),
+  );
+  console.log(
+    table(`queue latency, enqueue -> start, at ${RATE} jobs/s with 2 worker processes (ms)`, [
+      { measure: 'queue latency', ...queueLatency },
+    ]),
+  );
+  writeFileSync(
+    join('bench', 'results', 'consolidate.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), agents: AGENTS, concurrency: CONCURRENCY, throughput, rate: RATE, queueLatency }, null, 2)}\n`,
+  );
+  console.log('\nwrote bench/results/consolidate.json');
+} finally {
+  await stopWorkers();
+  await api.stop();
+  await sql.end();
+  await fake.close();
+  const a = new pg.Client({ connectionString: DATABASE_URL });
+  await a.connect();
+  await a.query(`drop database if exists ${dbName} with (force)`);
+  await a.end();
+}
