@@ -154,13 +154,18 @@ export async function runConsolidation(
         ).hits.map((h) => h.item)
       : [];
 
+  // One search serves every manager: the meta manager sees the best 10 of all types, each type's
+  // manager the best 10 of its own (from a wider fused list, so one type cannot crowd out the rest).
+  const candidates = await related(SEARCHABLE, 60);
+  const relatedOf = (type: MemoryType) => candidates.filter((c) => c.memoryType === type).slice(0, 10);
+
   // ---- the meta memory manager ----
   const metaMessages: LlmMessage[] = [
     {
       role: 'system',
       content: render(META_PROMPT, {
         keywords: keywords.join(', ') || '(none)',
-        related: (await related(SEARCHABLE, 10)).map(describe).join('\n') || '(none)',
+        related: candidates.slice(0, 10).map(describe).join('\n') || '(none)',
       }),
     },
     { role: 'user', content },
@@ -203,7 +208,7 @@ export async function runConsolidation(
                 `- ${label} (${b.limit - b.value.length} of ${b.limit} characters left): ${b.value}`,
             )
             .join('\n')
-        : (await related([type], 10)).map(describe).join('\n');
+        : relatedOf(type).map(describe).join('\n');
     const messages: LlmMessage[] = [
       {
         role: 'system',
