@@ -1,4 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { workerRedisOptions } from '../../server/redis.js';
 import type { MirixClient, RouterOutputs } from '../../client/index.js';
 import { MemoryItem } from '../../server/modules/memory/memory.entity.js';
 import { type ChatHarness, startChatHarness } from '../support/chat-harness.js';
@@ -191,6 +193,21 @@ describe('memory consolidation', () => {
     const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
     expect(facts).toHaveLength(1);
     expect(facts[0]).toMatchObject({ summary: 'Works at Globex (left Acme)' });
+
+    // The changed fact waits for a new embedding, and an embed job asks for it.
+    expect(facts[0]!.embeddingStatus).toBe('pending');
+    const embedQueue = new Queue('embed', {
+      connection: workerRedisOptions(inject('redisUrl')),
+      prefix: harness.server.env.QUEUE_PREFIX,
+    });
+    try {
+      const jobs = await embedQueue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
+      expect(jobs.filter((j) => (j.data as { itemIds: string[] }).itemIds.includes(fact!.id))).toHaveLength(
+        2,
+      );
+    } finally {
+      await embedQueue.close();
+    }
 
     const history = await client.memory.history.query({ itemId: fact!.id });
     expect(history.map((h) => h.operation)).toEqual(['created', 'updated']);

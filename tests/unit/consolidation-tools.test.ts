@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { extractKeywords } from '../../workers/consolidation/pipeline.js';
+import { MANAGER_TOOLS, parseToolCall, toolDefinition } from '../../workers/consolidation/tools.js';
+
+describe('memory manager tools', () => {
+  it('gives each manager its own tools plus search_in_memory and finish_memory_update', () => {
+    expect(MANAGER_TOOLS.semantic).toEqual([
+      'semantic_memory_insert',
+      'semantic_memory_update',
+      'search_in_memory',
+      'finish_memory_update',
+    ]);
+    expect(MANAGER_TOOLS.core).toContain('core_memory_rewrite');
+    expect(MANAGER_TOOLS.episodic).toContain('episodic_memory_replace');
+  });
+
+  it('describes arguments with a JSON Schema generated from the zod schema', () => {
+    const def = toolDefinition('knowledge_vault_insert');
+    expect(def.parameters).toMatchObject({
+      type: 'object',
+      required: ['items'],
+      properties: { items: { type: 'array', minItems: 1 } },
+    });
+    expect(JSON.stringify(def.parameters)).toContain('"enum":["low","medium","high"]');
+    expect(def.parameters).not.toHaveProperty('$schema');
+  });
+
+  it('explains bad calls in words the model can act on', () => {
+    const tools = MANAGER_TOOLS.semantic;
+    expect(parseToolCall(tools, 'episodic_memory_insert', '{}')).toEqual({
+      ok: false,
+      error: expect.stringContaining('unknown tool "episodic_memory_insert"') as string,
+    });
+    expect(parseToolCall(tools, 'semantic_memory_insert', '{"items": [')).toEqual({
+      ok: false,
+      error: 'the arguments are not valid JSON',
+    });
+    const missing = parseToolCall(tools, 'semantic_memory_insert', '{"items": [{"name": "Tea"}]}');
+    expect(missing.ok).toBe(false);
+    expect(!missing.ok && missing.error).toMatch(/invalid arguments[\s\S]*items\[0\]\.summary/);
+    expect(parseToolCall(tools, 'semantic_memory_update', '{"id": "nope", "summary": "x"}').ok).toBe(false);
+    expect(parseToolCall(tools, 'finish_memory_update', '')).toEqual({
+      ok: true,
+      name: 'finish_memory_update',
+      args: {},
+    });
+  });
+});
+
+describe('extractKeywords', () => {
+  it('keeps the most frequent meaningful words, without stopwords or bare numbers', () => {
+    const words = extractKeywords(
+      'user: I went to Lisbon with Ana. Lisbon was sunny, and Ana loved the trams in 2026.',
+    );
+    expect(words.slice(0, 2).sort()).toEqual(['ana', 'lisbon']);
+    expect(words).toContain('trams');
+    expect(words).not.toContain('the');
+    expect(words).not.toContain('user');
+    expect(words).not.toContain('2026');
+  });
+});
