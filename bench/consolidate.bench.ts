@@ -175,8 +175,16 @@ try {
     await stopWorkers();
   }
 
-  // Queue latency at a steady arrival rate, two workers running.
+  // Queue latency at a steady arrival rate, two workers running, once they have embedded the
+  // facts the throughput runs left pending (the same processes run the embed worker).
   await startWorkers(2);
+  for (;;) {
+    const { rows } = await sql.query<{ n: string }>(
+      "select count(*) as n from memories where embedding is null and deleted_at is null and memory_type <> 'knowledge_vault'",
+    );
+    if (Number(rows[0]!.n) === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const ids: string[] = [];
   const t0 = performance.now();
   for (let i = 0; i < LATENCY_JOBS; i++) {

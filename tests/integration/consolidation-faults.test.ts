@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { v7 as uuidv7 } from 'uuid';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MirixClient, RouterOutputs } from '../../client/index.js';
 import { workerRedisOptions } from '../../server/redis.js';
@@ -171,6 +172,26 @@ describe('with an in-process worker', () => {
     } finally {
       await queue.close();
     }
+  });
+
+  it('re-queues a job that Postgres recorded but Redis never got (the sweep)', async () => {
+    const { client, agent, user } = await setup('sweep');
+    harness.openai.route = managerRoute(insertFact('Swept'));
+    // As if the enqueue had failed during a Redis outage two minutes ago.
+    const id = uuidv7();
+    await harness.server.orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        `insert into memory_jobs (id, created_at, updated_at, agent_id, user_id, source, input)
+         values (?, now() - interval '2 minutes', now(), ?, ?, 'text', ?)`,
+        [id, agent.id, user.id, JSON.stringify({ kind: 'text', text: 'swept up', source: null })],
+      );
+    expect(await worker.sweep()).toBe(1);
+    const job = await finished(client, id);
+    expect(job.status).toBe('completed');
+    const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
+    expect(facts.map((f) => ('name' in f ? f.name : ''))).toEqual(['Swept']);
   });
 
   it('applies a job once: applying it again (a retry after a crash before acknowledgement) changes nothing', async () => {

@@ -220,6 +220,52 @@ describe('memory consolidation', () => {
     });
   });
 
+  it("records users' own updates and deletes, and core block edits, in the same history", async () => {
+    const { client, agent } = await setup();
+    const fact = await client.memory.semantic.create.mutate({
+      agentId: agent.id,
+      item: { name: 'City', summary: 'Lives in Lisbon' },
+    });
+    await client.memory.semantic.update.mutate({ id: fact.id, changes: { summary: 'Lives in Porto' } });
+    await client.memory.semantic.delete.mutate({ id: fact.id });
+    const history = await client.memory.history.query({ itemId: fact.id });
+    expect(history.map((h) => [h.operation, h.actor, h.jobId])).toEqual([
+      ['updated', 'user', null],
+      ['deleted', 'user', null],
+    ]);
+    expect(history[0]).toMatchObject({
+      before: { summary: 'Lives in Lisbon' },
+      after: { summary: 'Lives in Porto' },
+    });
+    expect(history[1]).toMatchObject({ before: { summary: 'Lives in Porto' }, after: null });
+
+    const block = await client.memory.core.append.mutate({
+      agentId: agent.id,
+      label: 'human',
+      text: 'Likes tea',
+    });
+    const blocks = await client.memory.core.get.query({ agentId: agent.id });
+    expect(block.value).toBe('Likes tea');
+    const blockId = (
+      await harness.server.orm.em
+        .fork()
+        .getConnection()
+        .execute<{ id: string }[]>(
+          "select id from core_memory_blocks where agent_id = ? and label = 'human'",
+          [agent.id],
+        )
+    )[0]!.id;
+    expect(blocks.some((b) => b.label === 'human')).toBe(true);
+    expect(await client.memory.history.query({ itemId: blockId })).toEqual([
+      expect.objectContaining({
+        memoryType: 'core',
+        operation: 'appended',
+        before: { value: '' },
+        after: { value: 'Likes tea' },
+      }),
+    ]);
+  });
+
   it('stores a password in the knowledge vault, encrypted, with high sensitivity', async () => {
     const { client, agent } = await setup();
     const password = 'hunter2-correct-horse';

@@ -182,6 +182,8 @@ export function startTestConsolidateWorker(
     backoffMs: server.env.CONSOLIDATE_BACKOFF_MS,
     lockMs: opts.lockMs ?? 30_000,
     sweepIntervalMs: 3_600_000,
+    // Tests call sweep() themselves; jobs recorded over a minute ago are the sweep's.
+    sweepMinAgeMs: 60_000,
     waitMs: 50,
   });
 }

@@ -62,7 +62,7 @@ const SNAPSHOT_FIELDS = [
 ] as const;
 
 /** The item as history keeps it: its type's fields, the vault secret only as stored (encrypted). */
-function snapshot(item: MemoryItem): Record<string, unknown> {
+export function snapshotOf(item: MemoryItem): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of SNAPSHOT_FIELDS) if (item[f] !== null && item[f] !== undefined) out[f] = item[f];
   return out;
@@ -179,7 +179,7 @@ export async function applyJob(
           item.secretCiphertext = sealed.ciphertext;
           item.secretKeyId = sealed.keyId;
         }
-        record(id, change.type, 'created', null, snapshot(item), change.actor, labelOf(item));
+        record(id, change.type, 'created', null, snapshotOf(item), change.actor, labelOf(item));
         if (def.embeddingText) toEmbed.push({ id, updatedAt: item.updatedAt });
         continue;
       }
@@ -191,7 +191,7 @@ export async function applyJob(
         { lockMode: LockMode.PESSIMISTIC_WRITE, populate: ['content', 'secretCiphertext'] },
       );
       if (!item) continue;
-      const before = snapshot(item);
+      const before = snapshotOf(item);
       if (change.kind === 'delete') {
         item.deletedAt = now;
         item.lastModified = stamp('deleted');
@@ -212,7 +212,7 @@ export async function applyJob(
         item.embeddingModel = null;
         toEmbed.push({ id: item.id, updatedAt: now });
       }
-      record(item.id, change.type, change.operation, before, snapshot(item), change.actor, labelOf(item));
+      record(item.id, change.type, change.operation, before, snapshotOf(item), change.actor, labelOf(item));
     }
 
     job.status = 'completed';

@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { AppError, AppErrorCode } from '../../errors.js';
 import { getOwnedAgent } from '../agents/agent.service.js';
 import type { Agent } from '../agents/agent.entity.js';
+import { MemoryHistory } from '../consolidation/memory-history.entity.js';
 import type { User } from '../users/user.entity.js';
 import { CoreMemoryBlock, DEFAULT_CORE_BLOCK_LIMIT } from './core-block.entity.js';
 import type { TCoreBlockResponse } from './memory.schema.js';
@@ -97,6 +98,16 @@ async function mutateBlock(
     const limit = input.limit ?? block.limit;
     const value = change(block.value);
     assertFits(input.label, block.value, value, limit);
+    tx.create(MemoryHistory, {
+      agent: agent.id,
+      user: actor.id,
+      itemId: block.id,
+      memoryType: 'core',
+      operation: operation === 'appended' ? 'appended' : operation === 'replaced' ? 'rewritten' : 'updated',
+      before: { value: block.value },
+      after: { value },
+      actor: by,
+    });
     block.value = value;
     block.limit = limit;
     block.deletedAt = null;

@@ -12,6 +12,8 @@ import type { TListMemoriesRequest } from './memory.schema.js';
 import type { LastModified, MemoryOperation, ModifiedBy } from './memory.types.js';
 import type { VaultCipher } from './vault-cipher.js';
 import { VaultAccess } from './vault-access.entity.js';
+import { MemoryHistory } from '../consolidation/memory-history.entity.js';
+import { snapshotOf } from '../consolidation/apply.service.js';
 
 export interface MemoryDeps {
   cipher: VaultCipher;
@@ -97,6 +99,28 @@ export async function createMemories<D extends MemoryTypeDef>(
   return records;
 }
 
+/** A history row for a change made through the API (in the caller's unit of work). */
+function recordChange(
+  em: EntityManager,
+  deps: MemoryDeps,
+  item: MemoryItem,
+  operation: 'updated' | 'deleted',
+  before: Record<string, unknown> | null,
+  after: Record<string, unknown> | null,
+) {
+  em.create(MemoryHistory, {
+    agent: item.agent.id,
+    user: item.user.id,
+    itemId: item.id,
+    memoryType: item.memoryType,
+    operation,
+    before,
+    after,
+    job: deps.jobId ?? null,
+    actor: deps.by ?? 'user',
+  });
+}
+
 function sealSecret(deps: MemoryDeps, item: MemoryItem, secret: string) {
   const sealed = deps.cipher.encrypt(secret, item.id);
   item.secretCiphertext = sealed.ciphertext;
@@ -118,7 +142,16 @@ export async function getMemory(
   const item = await em.findOne(
     MemoryItem,
     { id, memoryType: def.type, user: actor, deletedAt: null, agent: { deletedAt: null } },
-    opts.withContent && def.type === 'resource' ? { populate: ['content'] } : {},
+    opts.withContent
+      ? {
+          populate:
+            def.type === 'resource'
+              ? ['content']
+              : def.type === 'knowledge_vault'
+                ? ['secretCiphertext']
+                : [],
+        }
+      : {},
   );
   if (!item) throw notFound('Memory');
   return item;
@@ -133,6 +166,7 @@ export async function updateMemory<D extends MemoryTypeDef>(
   changes: Partial<FieldsOf<D>>,
 ): Promise<MemoryItem> {
   const item = await getMemory(em, actor, def, id, { withContent: true });
+  const before = snapshotOf(item);
   em.assign(item, def.toColumns(changes));
   const secret = (changes as { secretValue?: string }).secretValue;
   if (def.type === 'knowledge_vault' && secret !== undefined) sealSecret(deps, item, secret);
@@ -144,6 +178,7 @@ export async function updateMemory<D extends MemoryTypeDef>(
     item.embedding = null;
     item.embeddingModel = null;
   }
+  recordChange(em, deps, item, 'updated', before, snapshotOf(item));
   await em.flush();
   await scheduleEmbeddings(deps.queues, deps.log, embeddable(def, [item]));
   return item;
@@ -157,9 +192,10 @@ export async function deleteMemory(
   def: MemoryTypeDef,
   id: string,
 ): Promise<void> {
-  const item = await getMemory(em, actor, def, id);
+  const item = await getMemory(em, actor, def, id, { withContent: true });
   item.deletedAt = new Date();
   item.lastModified = stamp(deps, 'deleted');
+  recordChange(em, deps, item, 'deleted', snapshotOf(item), null);
   await em.flush();
 }
 
