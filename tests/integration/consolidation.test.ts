@@ -224,9 +224,10 @@ describe('memory consolidation', () => {
     const { client, agent } = await setup();
     const fact = await client.memory.semantic.create.mutate({
       agentId: agent.id,
-      item: { name: 'City', summary: 'Lives in Lisbon' },
+      name: 'City',
+      summary: 'Lives in Lisbon',
     });
-    await client.memory.semantic.update.mutate({ id: fact.id, changes: { summary: 'Lives in Porto' } });
+    await client.memory.semantic.update.mutate({ id: fact.id, summary: 'Lives in Porto' });
     await client.memory.semantic.delete.mutate({ id: fact.id });
     const history = await client.memory.history.query({ itemId: fact.id });
     expect(history.map((h) => [h.operation, h.actor, h.jobId])).toEqual([

@@ -137,21 +137,18 @@ export async function getMemory(
   actor: User,
   def: MemoryTypeDef,
   id: string,
-  opts: { withContent?: boolean } = {},
+  /** withContent: a resource's content; withSecret: a vault item's ciphertext (for history). */
+  opts: { withContent?: boolean; withSecret?: boolean } = {},
 ): Promise<MemoryItem> {
   const item = await em.findOne(
     MemoryItem,
     { id, memoryType: def.type, user: actor, deletedAt: null, agent: { deletedAt: null } },
-    opts.withContent
-      ? {
-          populate:
-            def.type === 'resource'
-              ? ['content']
-              : def.type === 'knowledge_vault'
-                ? ['secretCiphertext']
-                : [],
-        }
-      : {},
+    {
+      populate: [
+        ...(opts.withContent && def.type === 'resource' ? (['content'] as const) : []),
+        ...(opts.withSecret && def.type === 'knowledge_vault' ? (['secretCiphertext'] as const) : []),
+      ],
+    },
   );
   if (!item) throw notFound('Memory');
   return item;
@@ -165,7 +162,7 @@ export async function updateMemory<D extends MemoryTypeDef>(
   id: string,
   changes: Partial<FieldsOf<D>>,
 ): Promise<MemoryItem> {
-  const item = await getMemory(em, actor, def, id, { withContent: true });
+  const item = await getMemory(em, actor, def, id, { withContent: true, withSecret: true });
   const before = snapshotOf(item);
   em.assign(item, def.toColumns(changes));
   const secret = (changes as { secretValue?: string }).secretValue;
@@ -192,7 +189,7 @@ export async function deleteMemory(
   def: MemoryTypeDef,
   id: string,
 ): Promise<void> {
-  const item = await getMemory(em, actor, def, id, { withContent: true });
+  const item = await getMemory(em, actor, def, id, { withContent: true, withSecret: true });
   item.deletedAt = new Date();
   item.lastModified = stamp(deps, 'deleted');
   recordChange(em, deps, item, 'deleted', snapshotOf(item), null);
