@@ -192,17 +192,19 @@ export async function runConsolidation(
 
   // ---- the chosen managers, concurrently ----
   const staged: StagedChange[] = [];
-  const coreState = new Map<string, { value: string; limit: number }>();
-  for (const b of await coreBlocksOf(em.fork(), owner, agent)) {
-    coreState.set(b.label, { value: b.value, limit: b.limit });
-  }
+  // Core blocks, read only if a manager needs them (their staged state is shared by all).
+  let coreState: Promise<Map<string, { value: string; limit: number }>> | null = null;
+  const core = () =>
+    (coreState ??= coreBlocksOf(em.fork(), owner, agent).then(
+      (blocks) => new Map(blocks.map((b) => [b.label, { value: b.value, limit: b.limit }])),
+    ));
 
   const runManager = async (type: MemoryKind) => {
     const actor = `${type}_memory_manager`;
     const tools = MANAGER_TOOLS[type];
     const existing =
       type === 'core'
-        ? [...coreState.entries()]
+        ? [...(await core()).entries()]
             .map(
               ([label, b]) =>
                 `- ${label} (${b.limit - b.value.length} of ${b.limit} characters left): ${b.value}`,
@@ -257,7 +259,9 @@ export async function runConsolidation(
         const a = args as ToolArgs<'search_in_memory'>;
         const kind = a.memory_type ?? type;
         if (kind === 'core') {
-          return ok({ results: [...coreState.entries()].map(([label, b]) => ({ label, value: b.value })) });
+          return ok({
+            results: [...(await core()).entries()].map(([label, b]) => ({ label, value: b.value })),
+          });
         }
         const hits = await searchMemories(
           em.fork(),
@@ -272,8 +276,9 @@ export async function runConsolidation(
       case 'core_memory_append':
       case 'core_memory_rewrite': {
         const a = args as ToolArgs<'core_memory_append'>;
-        const block = coreState.get(a.label);
-        if (!block) return fail(`no core block "${a.label}"; blocks: ${[...coreState.keys()].join(', ')}`);
+        const blocks = await core();
+        const block = blocks.get(a.label);
+        if (!block) return fail(`no core block "${a.label}"; blocks: ${[...blocks.keys()].join(', ')}`);
         const append = parsed.name === 'core_memory_append';
         const value = append ? (block.value ? `${block.value}\n${a.content}` : a.content) : a.content;
         if (value.length > block.limit) {
