@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { type RedisOptions, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { consolidateJobOptions, JobQueues } from '../server/jobs/queues.js';
+import { consolidateJobOptions, EmbeddingScheduler, JobQueues } from '../server/jobs/queues.js';
 import type { LlmEnv } from '../server/llm/index.js';
 import type { EmbeddingProvider } from '../server/modules/embeddings/embedding.provider.js';
 import type { VaultCipher } from '../server/modules/memory/vault-cipher.js';
@@ -44,6 +44,7 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
     CONSOLIDATE_BACKOFF_MS: opts.backoffMs,
   });
   const queues = new JobQueues(publisher, opts.prefix, 3000, { consolidate: jobOptions });
+  const embeddingScheduler = new EmbeddingScheduler(queues, log);
 
   const worker = new Worker(
     QUEUES.consolidate,
@@ -52,7 +53,7 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
       llmEnv: opts.llmEnv,
       embeddings: opts.embeddings,
       cipher: opts.cipher,
-      queues,
+      embeddingScheduler,
       redis: publisher,
       prefix: opts.prefix,
       log,
@@ -105,6 +106,7 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
       clearInterval(timer);
       await worker.close();
       await sweeping;
+      await embeddingScheduler.close();
       await queues.close();
       publisher.disconnect();
     },

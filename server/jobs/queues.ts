@@ -118,3 +118,45 @@ export function consolidateJobOptions(env: { CONSOLIDATE_ATTEMPTS: number; CONSO
     backoff: { type: 'exponential', delay: env.CONSOLIDATE_BACKOFF_MS },
   } satisfies JobsOptions;
 }
+
+/**
+ * Gathers the embedding requests of many small writers (the consolidation jobs of one worker
+ * process) into fewer embed jobs: a job per `maxItems` items or per `lingerMs`, whichever comes
+ * first. What is still gathered when the process dies is found by the embed worker's sweep.
+ */
+export class EmbeddingScheduler {
+  private pending: { id: string; updatedAt: Date }[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly queues: JobQueues,
+    private readonly log: Logger,
+    private readonly lingerMs = 25,
+    private readonly maxItems = EMBED_JOB_CHUNK,
+  ) {}
+
+  add(items: { id: string; updatedAt: Date }[]): void {
+    if (items.length === 0) return;
+    this.pending.push(...items);
+    if (this.pending.length >= this.maxItems) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const items = this.pending;
+    this.pending = [];
+    if (items.length === 0) return;
+    const sent = scheduleEmbeddings(this.queues, this.log, items);
+    this.inFlight.add(sent);
+    void sent.finally(() => this.inFlight.delete(sent));
+  }
+
+  /** Sends what is gathered and waits for every send to settle. */
+  async close(): Promise<void> {
+    this.flush();
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

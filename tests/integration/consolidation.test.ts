@@ -201,10 +201,12 @@ describe('memory consolidation', () => {
       prefix: harness.server.env.QUEUE_PREFIX,
     });
     try {
-      const jobs = await embedQueue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
-      expect(jobs.filter((j) => (j.data as { itemIds: string[] }).itemIds.includes(fact!.id))).toHaveLength(
-        2,
-      );
+      // One embed job after the insert, one after the update (sent within the scheduler's linger).
+      const embedJobsFor = async (id: string) =>
+        (await embedQueue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed'])).filter((j) =>
+          (j.data as { itemIds: string[] }).itemIds.includes(id),
+        ).length;
+      await expect.poll(() => embedJobsFor(fact!.id), { timeout: 5000 }).toBe(2);
     } finally {
       await embedQueue.close();
     }

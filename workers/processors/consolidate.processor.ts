@@ -3,7 +3,7 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError, AppErrorCode } from '../../server/errors.js';
-import { type JobQueues, scheduleEmbeddings } from '../../server/jobs/queues.js';
+import type { EmbeddingScheduler } from '../../server/jobs/queues.js';
 import { createLlmProvider, type LlmEnv } from '../../server/llm/index.js';
 import { applyJob } from '../../server/modules/consolidation/apply.service.js';
 import { claimJob, recordJobFailure } from '../../server/modules/consolidation/jobs.service.js';
@@ -20,7 +20,8 @@ export interface ConsolidateDeps {
   llmEnv: LlmEnv;
   embeddings: EmbeddingProvider;
   cipher: VaultCipher;
-  queues: JobQueues;
+  /** Changed items' embed jobs, gathered across this process's jobs. */
+  embeddingScheduler: EmbeddingScheduler;
   /** Publishes job events (a normal, non-blocking connection). */
   redis: Redis;
   prefix: string;
@@ -101,7 +102,7 @@ export function createConsolidateProcessor(deps: ConsolidateDeps) {
         result.staged,
         result.usage,
       );
-      if (!applied.alreadyApplied) await scheduleEmbeddings(deps.queues, log, applied.toEmbed);
+      if (!applied.alreadyApplied) deps.embeddingScheduler.add(applied.toEmbed);
       await publish({
         type: 'completed',
         jobId: memoryJobId,
