@@ -25,7 +25,7 @@ const arg = (name: string, fallback: number) => {
 };
 const JOBS = arg('jobs', 2000);
 const AGENTS = arg('agents', 200);
-const CONCURRENCY = arg('concurrency', 32);
+const CONCURRENCY = arg('concurrency', 64);
 const RATE = arg('rate', 50);
 const LATENCY_JOBS = arg('latency-jobs', 500);
 

@@ -67,7 +67,7 @@ const ZEnv = z.object({
   /** How often the worker looks for memories still waiting for an embedding. */
   EMBED_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Consolidation jobs run at once per worker process (an agent's jobs still run one at a time, in order). */
-  CONSOLIDATE_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(16),
+  CONSOLIDATE_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(32),
   /** LLM calls each memory manager may make per job (MIRIX's MAX_STEPS). */
   MEMORY_MANAGER_MAX_STEPS: z.coerce.number().int().min(1).max(20).default(5),
   /** Attempts per consolidation job; failures retry with exponential backoff from CONSOLIDATE_BACKOFF_MS. */
