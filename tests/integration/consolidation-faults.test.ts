@@ -195,7 +195,7 @@ describe('with an in-process worker', () => {
   });
 
   it('applies a job once: applying it again (a retry after a crash before acknowledgement) changes nothing', async () => {
-    const { client, agent } = await setup('idem');
+    const { client, agent, user } = await setup('idem');
     harness.openai.route = managerRoute(insertFact('Once'));
     const job = await finished(
       client,
@@ -204,7 +204,7 @@ describe('with an in-process worker', () => {
     const again = await applyJob(
       harness.server.orm.em.fork(),
       new VaultCipher(TEST_VAULT_KEYS),
-      job.jobId,
+      { jobId: job.jobId, agentId: agent.id, userId: user.id },
       [{ kind: 'insert', type: 'semantic', fields: { name: 'Once', summary: 'dup' }, actor: 'test' }],
       { llmCalls: 1, promptTokens: 1, completionTokens: 1, totalTokens: 2 },
     );

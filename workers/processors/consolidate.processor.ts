@@ -9,6 +9,7 @@ import { applyJob } from '../../server/modules/consolidation/apply.service.js';
 import { claimJob, recordJobFailure } from '../../server/modules/consolidation/jobs.service.js';
 import { publishMemoryEvent } from '../../server/modules/consolidation/memory-events.js';
 import { MemoryJob } from '../../server/modules/consolidation/memory-job.entity.js';
+import { User } from '../../server/modules/users/user.entity.js';
 import type { EmbeddingProvider } from '../../server/modules/embeddings/embedding.provider.js';
 import type { VaultCipher } from '../../server/modules/memory/vault-cipher.js';
 import { ZConsolidateJob } from '../../shared/jobs/index.js';
@@ -77,7 +78,7 @@ export function createConsolidateProcessor(deps: ConsolidateDeps) {
     });
 
     try {
-      const row = await em.findOneOrFail(MemoryJob, memoryJobId, { populate: ['agent', 'user'] });
+      const row = await em.findOneOrFail(MemoryJob, memoryJobId, { populate: ['agent'] });
       const agent = row.agent.getEntity();
       if (agent.deletedAt) throw new UnrecoverableError('the agent was deleted');
       const provider = createLlmProvider(agent.modelConfig.provider, deps.llmEnv);
@@ -92,13 +93,14 @@ export function createConsolidateProcessor(deps: ConsolidateDeps) {
           maxSteps: deps.maxSteps,
         },
         agent,
-        row.user.getEntity(),
+        // Only the owner's id is needed (to scope reads): a reference, not a query.
+        em.getReference(User, row.user.id),
         row.input,
       );
       const applied = await applyJob(
         deps.orm.em.fork(),
         deps.cipher,
-        memoryJobId,
+        { jobId: memoryJobId, agentId, userId: row.user.id },
         result.staged,
         result.usage,
       );

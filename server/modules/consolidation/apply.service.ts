@@ -72,23 +72,42 @@ function labelOf(item: MemoryRecord): string {
   return item.name ?? item.title ?? item.caption ?? item.summary ?? '';
 }
 
+/** Rolls back the transaction of a job that another attempt has completed meanwhile. */
+class AlreadyApplied extends Error {}
+
 /**
  * Applies a job's staged changes, writes a history row for each, and marks the job completed with
- * its changes and usage: all in one transaction, so a job lands whole or not at all. The job row
- * is locked first; a job already completed is not applied twice (idempotent by job id).
+ * its changes and usage: all in one transaction, so a job lands whole or not at all. Completing is
+ * conditional on the job still being active: if another attempt completed it first, everything is
+ * rolled back, so a job is never applied twice (idempotent by job id).
  */
 export async function applyJob(
   em: EntityManager,
   cipher: VaultCipher,
+  target: { jobId: string; agentId: string; userId: string },
+  staged: StagedChange[],
+  usage: JobUsage,
+): Promise<AppliedJob> {
+  const { jobId, agentId, userId } = target;
+  try {
+    return await applyInTransaction(em, cipher, jobId, agentId, userId, staged, usage);
+  } catch (err) {
+    if (!(err instanceof AlreadyApplied)) throw err;
+    const job = await em.fork().findOneOrFail(MemoryJob, jobId);
+    return { changes: job.changes ?? [], toEmbed: [], alreadyApplied: true };
+  }
+}
+
+function applyInTransaction(
+  em: EntityManager,
+  cipher: VaultCipher,
   jobId: string,
+  agentId: string,
+  userId: string,
   staged: StagedChange[],
   usage: JobUsage,
 ): Promise<AppliedJob> {
   return em.transactional(async (tx) => {
-    const job = await tx.findOneOrFail(MemoryJob, jobId, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (job.status === 'completed') return { changes: job.changes ?? [], toEmbed: [], alreadyApplied: true };
-    const agentId = job.agent.id;
-    const userId = job.user.id;
     const changes: TMemoryChange[] = [];
     const toEmbed: { id: string; updatedAt: Date }[] = [];
     const now = new Date();
@@ -215,14 +234,12 @@ export async function applyJob(
       record(item.id, change.type, change.operation, before, snapshotOf(item), change.actor, labelOf(item));
     }
 
-    job.status = 'completed';
-    job.changes = changes;
-    job.error = null;
-    job.finishedAt = new Date();
-    job.llmCalls = usage.llmCalls;
-    job.promptTokens = usage.promptTokens;
-    job.completionTokens = usage.completionTokens;
-    job.totalTokens = usage.totalTokens;
+    const completed = await tx.nativeUpdate(
+      MemoryJob,
+      { id: jobId, status: 'active' },
+      { status: 'completed', changes, error: null, finishedAt: new Date(), ...usage },
+    );
+    if (completed === 0) throw new AlreadyApplied();
     return { changes, toEmbed, alreadyApplied: false };
   });
 }

@@ -215,22 +215,21 @@ export type ClaimResult =
  * already active is claimed again: that is BullMQ re-delivering it after its worker died.
  */
 export async function claimJob(em: EntityManager, jobId: string): Promise<ClaimResult> {
-  const conn = em.getConnection();
-  const claimed = await conn.execute<{ attempts: number }[]>(
-    `update memory_jobs j set status = 'active', started_at = now(), updated_at = now(),
-       attempts = j.attempts + 1, finished_at = null
-     where j.id = ? and j.status in ('queued', 'active')
-       and not exists (
-         select 1 from memory_jobs o
-         where o.agent_id = j.agent_id and o.id < j.id and o.status in ('queued', 'active'))
-     returning j.attempts`,
-    [jobId],
+  // One round trip: the claim, and (from the statement's snapshot) the status that explains a miss.
+  const [row] = await em.getConnection().execute<{ attempts: number | null; status: string | null }[]>(
+    `with claimed as (
+       update memory_jobs j set status = 'active', started_at = now(), updated_at = now(),
+         attempts = j.attempts + 1, finished_at = null
+       where j.id = ? and j.status in ('queued', 'active')
+         and not exists (
+           select 1 from memory_jobs o
+           where o.agent_id = j.agent_id and o.id < j.id and o.status in ('queued', 'active'))
+       returning j.attempts)
+     select (select attempts from claimed) as attempts, (select status from memory_jobs where id = ?) as status`,
+    [jobId, jobId],
   );
-  if (claimed[0]) return { outcome: 'claimed', attempt: claimed[0].attempts };
-  const [row] = await conn.execute<{ status: string }[]>('select status from memory_jobs where id = ?', [
-    jobId,
-  ]);
-  if (!row) return { outcome: 'missing' };
+  if (row?.attempts != null) return { outcome: 'claimed', attempt: row.attempts };
+  if (!row?.status) return { outcome: 'missing' };
   if (row.status === 'completed') return { outcome: 'done' };
   if (row.status === 'failed') return { outcome: 'failed' };
   return { outcome: 'blocked' };
