@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createMirixClient, type MirixClient } from '../client/index.js';
 import { startFakeOpenAI } from '../tests/support/fake-openai.js';
-import { startService, summarize, table, timeSequential } from './lib.js';
+import { createBenchDatabase, startService, summarize, table, timeSequential } from './lib.js';
 
 const { DATABASE_URL, REDIS_URL } = process.env;
 if (!DATABASE_URL || !REDIS_URL) {
@@ -20,16 +20,9 @@ const TURNS = 300;
 const CONCURRENT = 100;
 
 const fake = await startFakeOpenAI({ dim: 8 });
-const dbName = 'mirix_bench_chat';
-const admin = new pg.Client({ connectionString: DATABASE_URL });
-await admin.connect();
-await admin.query(`drop database if exists ${dbName} with (force)`);
-await admin.query(`create database ${dbName}`);
-await admin.end();
-const url = new URL(DATABASE_URL);
-url.pathname = `/${dbName}`;
+const db = await createBenchDatabase(DATABASE_URL, 'mirix_bench_chat');
 const env = {
-  DATABASE_URL: url.toString(),
+  DATABASE_URL: db.url,
   REDIS_URL,
   NODE_ENV: 'development',
   JWT_SECRET: 'c'.repeat(40),
@@ -39,8 +32,7 @@ const env = {
   PORT: '0',
   HOST: '127.0.0.1',
 };
-const { execFileSync } = await import('node:child_process');
-execFileSync('npm', ['run', '--silent', 'db:migrate'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+db.migrate(env);
 const api = await startService(
   ['server/main.ts'],
   env,
@@ -186,8 +178,5 @@ try {
 } finally {
   await api.stop();
   await fake.close();
-  const a = new pg.Client({ connectionString: DATABASE_URL });
-  await a.connect();
-  await a.query(`drop database if exists ${dbName} with (force)`);
-  await a.end();
+  await db.drop();
 }

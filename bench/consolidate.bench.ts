@@ -4,7 +4,6 @@
 //   1. Throughput: JOBS jobs over AGENTS agents queued first, then 1 (and then 2) worker processes
 //      drain them; jobs/s = jobs / (last finish - first start).
 //   2. Queue latency: jobs arriving at a steady RATE while 2 workers run; enqueue -> start, p50/p95.
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import pg from 'pg';
 import { createMirixClient } from '../client/index.js';
 import { startFakeOpenAI } from '../tests/support/fake-openai.js';
 import { managerRoute } from '../tests/support/memory-managers.js';
-import { startService, summarize, table } from './lib.js';
+import { createBenchDatabase, startService, summarize, table } from './lib.js';
 
 const { DATABASE_URL, REDIS_URL } = process.env;
 if (!DATABASE_URL || !REDIS_URL) {
@@ -39,16 +38,9 @@ fake.route = managerRoute({
   },
 });
 
-const dbName = 'mirix_bench_consolidate';
-const admin = new pg.Client({ connectionString: DATABASE_URL });
-await admin.connect();
-await admin.query(`drop database if exists ${dbName} with (force)`);
-await admin.query(`create database ${dbName}`);
-await admin.end();
-const url = new URL(DATABASE_URL);
-url.pathname = `/${dbName}`;
+const db = await createBenchDatabase(DATABASE_URL, 'mirix_bench_consolidate');
 const env = {
-  DATABASE_URL: url.toString(),
+  DATABASE_URL: db.url,
   REDIS_URL,
   NODE_ENV: 'development',
   JWT_SECRET: 'c'.repeat(40),
@@ -62,7 +54,7 @@ const env = {
   PORT: '0',
   HOST: '127.0.0.1',
 };
-execFileSync('npm', ['run', '--silent', 'db:migrate'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+db.migrate(env);
 const api = await startService(
   ['server/main.ts'],
   { ...env, LOG_LEVEL: 'info' },
@@ -223,8 +215,5 @@ try {
   await api.stop();
   await sql.end();
   await fake.close();
-  const a = new pg.Client({ connectionString: DATABASE_URL });
-  await a.connect();
-  await a.query(`drop database if exists ${dbName} with (force)`);
-  await a.end();
+  await db.drop();
 }

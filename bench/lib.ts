@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import pg from 'pg';
 import { createWriteStream, existsSync, readFileSync, unlinkSync } from 'node:fs';
 
 export function percentile(sorted: number[], p: number): number {
@@ -109,4 +110,33 @@ export function table(title: string, rows: Record<string, string | number>[]): s
     `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`,
     ...rows.map((r) => line(cols.map((c) => String(r[c])))),
   ].join('\n');
+}
+
+/**
+ * A fresh database named `name` on `adminUrl`'s server (dropped first if a run left it behind);
+ * `migrate` applies the committed migrations with the given environment, `drop` removes it.
+ */
+export async function createBenchDatabase(adminUrl: string, name: string) {
+  const run = async (sql: string) => {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      await admin.query(sql);
+    } finally {
+      await admin.end();
+    }
+  };
+  await run(`drop database if exists ${name} with (force)`);
+  await run(`create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    migrate: (env: Record<string, string>) =>
+      execFileSync('npm', ['run', '--silent', 'db:migrate'], {
+        env: { ...process.env, ...env },
+        stdio: 'ignore',
+      }),
+    drop: () => run(`drop database if exists ${name} with (force)`),
+  };
 }

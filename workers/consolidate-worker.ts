@@ -7,6 +7,7 @@ import type { LlmEnv } from '../server/llm/index.js';
 import type { EmbeddingProvider } from '../server/modules/embeddings/embedding.provider.js';
 import type { VaultCipher } from '../server/modules/memory/vault-cipher.js';
 import { QUEUES } from '../shared/jobs/index.js';
+import { everyInterval } from './periodic.js';
 import { createConsolidateProcessor } from './processors/consolidate.processor.js';
 
 export interface ConsolidateWorkerOptions {
@@ -93,19 +94,14 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
       return 0;
     }
   }
-  let sweeping: Promise<number> | null = null;
-  const timer = setInterval(() => {
-    sweeping ??= sweep().finally(() => (sweeping = null));
-  }, opts.sweepIntervalMs);
-  timer.unref();
+  const sweeper = everyInterval(opts.sweepIntervalMs, sweep);
 
   return {
     worker,
     sweep,
     close: async () => {
-      clearInterval(timer);
+      await sweeper.stop();
       await worker.close();
-      await sweeping;
       await embeddingScheduler.close();
       await queues.close();
       publisher.disconnect();

@@ -7,6 +7,7 @@ import type { EmbeddingProvider } from '../server/modules/embeddings/embedding.p
 import { EmbedBatcher, findPendingEmbeddings } from '../server/modules/embeddings/embed.service.js';
 import { createEmbedProcessor } from './processors/embed.processor.js';
 import { Redis } from 'ioredis';
+import { everyInterval } from './periodic.js';
 
 export interface EmbedWorkerOptions {
   orm: MikroORM;
@@ -71,18 +72,13 @@ export function startEmbedWorker(opts: EmbedWorkerOptions) {
     }
   }
 
-  let sweeping: Promise<number> | null = null;
-  const timer = setInterval(() => {
-    sweeping ??= sweep().finally(() => (sweeping = null));
-  }, opts.sweepIntervalMs);
-  timer.unref();
+  const sweeper = everyInterval(opts.sweepIntervalMs, sweep);
 
   return {
     worker,
     sweep,
     async close() {
-      clearInterval(timer);
-      await sweeping;
+      await sweeper.stop();
       await worker.close();
       await batcher.drain();
       await queue.close();

@@ -1,14 +1,13 @@
 import { Queue } from 'bullmq';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MirixClient, RouterOutputs } from '../../client/index.js';
 import { workerRedisOptions } from '../../server/redis.js';
 import { applyJob } from '../../server/modules/consolidation/apply.service.js';
 import { MemoryJob } from '../../server/modules/consolidation/memory-job.entity.js';
 import { VaultCipher } from '../../server/modules/memory/vault-cipher.js';
 import type { TMemoryJobEvent } from '../../shared/memory-events.js';
 import { type ChatHarness, startChatHarness } from '../support/chat-harness.js';
-import { managerRoute, type SeenRequest } from '../support/memory-managers.js';
+import { finishedJob, managerRoute, type SeenRequest } from '../support/memory-managers.js';
 import { startProcess } from '../support/run.js';
 import { signUp, startTestConsolidateWorker, TEST_VAULT_KEYS } from '../support/server.js';
 
@@ -23,18 +22,6 @@ afterAll(async () => {
 afterEach(() => {
   harness.openai.route = undefined;
 });
-
-type Job = RouterOutputs['memory']['job'];
-
-async function finished(client: MirixClient, jobId: string, timeoutMs = 30_000): Promise<Job> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await client.memory.job.query({ jobId });
-    if (job.status === 'completed' || job.status === 'failed') return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function setup(name = 'faults') {
   const owner = await signUp(harness.server, name);
@@ -69,9 +56,9 @@ describe('with an in-process worker', () => {
     const second = await a.client.memory.ingest.mutate({ agentId: a.agent.id, text: 'second' });
     const other = await b.client.memory.ingest.mutate({ agentId: b.agent.id, text: 'other' });
     const [j1, j2, j3] = await Promise.all([
-      finished(a.client, first.jobId),
-      finished(a.client, second.jobId),
-      finished(b.client, other.jobId),
+      finishedJob(a.client, first.jobId),
+      finishedJob(a.client, second.jobId),
+      finishedJob(b.client, other.jobId),
     ]);
     for (const j of [j1, j2, j3]) expect(j.status).toBe('completed');
     // Same agent: the second starts only after the first has finished.
@@ -120,7 +107,7 @@ describe('with an in-process worker', () => {
     const route = managerRoute(insertFact('Retry'));
     let failures = 1;
     harness.openai.route = (body) => (failures-- > 0 ? { status: 503 } : route(body));
-    const job = await finished(
+    const job = await finishedJob(
       client,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'x' })).jobId,
     );
@@ -128,7 +115,7 @@ describe('with an in-process worker', () => {
     expect(job.usage.llmCalls).toBe(3);
 
     harness.openai.route = managerRoute(insertFact('Second'));
-    const next = await finished(
+    const next = await finishedJob(
       client,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'y' })).jobId,
     );
@@ -142,7 +129,7 @@ describe('with an in-process worker', () => {
   it('keeps a job that failed every attempt visible, with its error, and lets the agent’s next job run', async () => {
     const { client, agent } = await setup('fail');
     harness.openai.route = () => ({ status: 500 });
-    const failed = await finished(
+    const failed = await finishedJob(
       client,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'doomed' })).jobId,
     );
@@ -151,7 +138,7 @@ describe('with an in-process worker', () => {
     expect(failed.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
 
     harness.openai.route = managerRoute(insertFact('After'));
-    const next = await finished(
+    const next = await finishedJob(
       client,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'ok' })).jobId,
     );
@@ -188,7 +175,7 @@ describe('with an in-process worker', () => {
         [id, agent.id, user.id, JSON.stringify({ kind: 'text', text: 'swept up', source: null })],
       );
     expect(await worker.sweep()).toBe(1);
-    const job = await finished(client, id);
+    const job = await finishedJob(client, id);
     expect(job.status).toBe('completed');
     const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
     expect(facts.map((f) => ('name' in f ? f.name : ''))).toEqual(['Swept']);
@@ -197,7 +184,7 @@ describe('with an in-process worker', () => {
   it('applies a job once: applying it again (a retry after a crash before acknowledgement) changes nothing', async () => {
     const { client, agent, user } = await setup('idem');
     harness.openai.route = managerRoute(insertFact('Once'));
-    const job = await finished(
+    const job = await finishedJob(
       client,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'once' })).jobId,
     );
@@ -255,7 +242,7 @@ describe('a worker killed mid-job', () => {
       await proc.exited;
 
       worker = startTestConsolidateWorker(harness.server, { lockMs: 1000 });
-      const job = await finished(client, jobId);
+      const job = await finishedJob(client, jobId);
       expect(job.status).toBe('completed');
       expect(job.attempts).toBe(2);
       const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;

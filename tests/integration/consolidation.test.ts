@@ -1,10 +1,9 @@
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { workerRedisOptions } from '../../server/redis.js';
-import type { MirixClient, RouterOutputs } from '../../client/index.js';
 import { MemoryItem } from '../../server/modules/memory/memory.entity.js';
 import { type ChatHarness, startChatHarness } from '../support/chat-harness.js';
-import { managerRoute, type SeenRequest } from '../support/memory-managers.js';
+import { finishedJob, managerRoute, type SeenRequest } from '../support/memory-managers.js';
 import { expectTRPCError, signUp, startTestConsolidateWorker } from '../support/server.js';
 
 let harness: ChatHarness;
@@ -22,19 +21,6 @@ afterEach(() => {
   harness.openai.route = undefined;
   harness.anthropic.route = undefined;
 });
-
-type Job = RouterOutputs['memory']['job'];
-
-/** Polls memory.job until the job has finished (completed or failed for good). */
-export async function finished(client: MirixClient, jobId: string, timeoutMs = 20_000): Promise<Job> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await client.memory.job.query({ jobId });
-    if (job.status === 'completed' || job.status === 'failed') return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function setup(provider: 'openai' | 'anthropic' = 'openai') {
   const owner = await signUp(harness.server, 'mem');
@@ -102,7 +88,7 @@ describe.each(['openai', 'anthropic'] as const)('memory.ingest with %s', (provid
 
     const queued = await client.memory.ingest.mutate({ agentId: agent.id, messages: TRIP });
     expect(queued.status).toBe('queued');
-    const job = await finished(client, queued.jobId);
+    const job = await finishedJob(client, queued.jobId);
 
     expect(job.status).toBe('completed');
     expect(job.changes.map((c) => [c.memoryType, c.operation, c.label]).sort()).toEqual([
@@ -153,7 +139,7 @@ describe('memory consolidation', () => {
         ],
       },
     });
-    await finished(
+    await finishedJob(
       client,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'I work at Acme.' })).jobId,
     );
@@ -177,7 +163,7 @@ describe('memory consolidation', () => {
       },
       seen,
     );
-    const second = await finished(
+    const second = await finishedJob(
       client,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'I left Acme; I work at Globex now.' }))
         .jobId,
@@ -294,7 +280,7 @@ describe('memory consolidation', () => {
         ],
       },
     });
-    const job = await finished(
+    const job = await finishedJob(
       client,
       (
         await client.memory.ingest.mutate({
@@ -350,7 +336,7 @@ describe('memory consolidation', () => {
         ],
       },
     });
-    await finished(
+    await finishedJob(
       client,
       (
         await client.memory.ingest.mutate({
@@ -391,7 +377,7 @@ describe('memory consolidation', () => {
       },
       seen,
     );
-    const job = await finished(
+    const job = await finishedJob(
       client,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'I drink green tea every morning.' }))
         .jobId,
@@ -422,7 +408,7 @@ describe('memory consolidation', () => {
     await client.chat.send.mutate({ agentId: agent.id, message: 'Hi, I am Rui.' });
     const [job] = (await client.memory.jobs.query({ agentId: agent.id })).items;
     expect(job).toMatchObject({ source: 'chat' });
-    const done = await finished(client, job!.jobId);
+    const done = await finishedJob(client, job!.jobId);
     expect(done.changes).toEqual([
       expect.objectContaining({ memoryType: 'core', operation: 'appended', label: 'human' }),
     ]);
@@ -439,7 +425,7 @@ describe('memory consolidation', () => {
       },
     });
     const { jobId } = await client.memory.ingest.mutate({ agentId: agent.id, text: 'secret plans' });
-    await finished(client, jobId);
+    await finishedJob(client, jobId);
     const [item] = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
 
     const mallory = await signUp(harness.server, 'mallory');

@@ -1,3 +1,4 @@
+import type { MirixClient, RouterOutputs } from '../../client/index.js';
 import type { MemoryKind } from '../../shared/memory-events.js';
 import type { ScriptedReply } from './fake-openai.js';
 
@@ -71,4 +72,19 @@ export function managerRoute(script: ManagerScript, seen: SeenRequest[] = []) {
       })),
     };
   };
+}
+
+/** Polls memory.job until the job has finished (completed, or failed for good). */
+export async function finishedJob(
+  client: MirixClient,
+  jobId: string,
+  timeoutMs = 30_000,
+): Promise<RouterOutputs['memory']['job']> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await client.memory.job.query({ jobId });
+    if (job.status === 'completed' || job.status === 'failed') return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
