@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createMirixClient, type MirixClient } from '../client/index.js';
 import { startFakeOpenAI } from '../tests/support/fake-openai.js';
-import { createBenchDatabase, startService, summarize, table, timeSequential } from './lib.js';
+import {
+  createBenchDatabase,
+  processTreeCpuMs,
+  startService,
+  summarize,
+  table,
+  timeSequential,
+} from './lib.js';
 
 const { DATABASE_URL, REDIS_URL } = process.env;
 if (!DATABASE_URL || !REDIS_URL) {
@@ -78,6 +85,7 @@ try {
     await client.chat.send.mutate({ agentId: agent.id, message: `warm up ${i}` });
   }
   const serverSide: number[] = [];
+  const cpuBefore = processTreeCpuMs(api.child.pid!);
   const send = summarize(
     await timeSequential(TURNS, async (i) => {
       fake.replies.push({ text: 'A short answer.' });
@@ -86,6 +94,8 @@ try {
     }),
   );
   const sendServer = summarize(serverSide);
+  // The API process's CPU per turn: steadier than latency on a shared machine.
+  const cpuPerTurn = Math.round(((processTreeCpuMs(api.child.pid!) - cpuBefore) / TURNS) * 100) / 100;
 
   // 2. Per-chunk relay delay: the fake stamps each chunk with its send time (same process clock).
   const relay: number[] = [];
@@ -160,6 +170,7 @@ try {
       { measure: 'chat.stream relay delay per content chunk', ...relaySummary },
     ]),
   );
+  console.log(`\nAPI process CPU per chat.send turn: ${cpuPerTurn} ms`);
   console.log(
     table(`${CONCURRENT} concurrent chat.stream sessions`, [
       {
@@ -171,7 +182,7 @@ try {
   );
   writeFileSync(
     join('bench', 'results', 'chat.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), send, sendServer, relay: relaySummary, concurrent: { completed, persisted, seconds: concurrentSeconds } }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), send, sendServer, cpuPerTurn, relay: relaySummary, concurrent: { completed, persisted, seconds: concurrentSeconds } }, null, 2)}\n`,
   );
   console.log('\nwrote bench/results/chat.json');
   if (completed !== CONCURRENT || persisted !== CONCURRENT * 2) process.exitCode = 1;

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
-import { createWriteStream, existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -139,4 +139,25 @@ export async function createBenchDatabase(adminUrl: string, name: string) {
       }),
     drop: () => run(`drop database if exists ${name} with (force)`),
   };
+}
+
+/** CPU time (user + system, ms) used so far by a process and its descendants (Linux /proc). */
+export function processTreeCpuMs(pid: number): number {
+  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
+  let total = 0;
+  const visit = (p: number) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
+      for (const tid of readdirSync(`/proc/${p}/task`)) {
+        const children = readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim();
+        for (const c of children ? children.split(' ') : []) visit(Number(c));
+      }
+    } catch {
+      // the process is gone
+    }
+  };
+  visit(pid);
+  return total;
 }
