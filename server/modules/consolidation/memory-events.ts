@@ -46,7 +46,14 @@ export class MemoryEventHub {
       });
       this.subscriber = sub;
       await sub.psubscribe(memoryEventsChannel(this.prefix, '*'));
-    })();
+    })().catch((err: unknown) => {
+      // Let the next stream try again rather than keep a failed start forever.
+      const sub = this.subscriber;
+      this.subscriber = null;
+      this.ready = null;
+      sub?.disconnect();
+      throw err;
+    });
     return this.ready;
   }
 
