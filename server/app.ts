@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { MemoryEventHub } from './modules/consolidation/memory-events.js';
+import { Metrics } from './metrics.js';
 import responseTime from 'response-time';
 import type { Env } from './env.js';
 import { checkReadiness } from './health.js';
@@ -62,6 +63,7 @@ export interface AppServices {
   chatEnv: ChatEnv;
   /** Relays consolidation job events from Redis to `memory.events` streams. */
   memoryEvents: MemoryEventHub;
+  metrics: Metrics;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -69,14 +71,16 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 /** Builds the HTTP app without listening, so tests and main.ts mount the same thing. */
 export function createApp(deps: AppDeps): { app: express.Express; services: AppServices } {
   const { env, logger } = deps;
+  const queues = new JobQueues(deps.redis, env.QUEUE_PREFIX, undefined, {
+    consolidate: consolidateJobOptions(env),
+  });
   const services: AppServices = {
     cipher: new VaultCipher(env.VAULT_KEYS),
-    queues: new JobQueues(deps.redis, env.QUEUE_PREFIX, undefined, {
-      consolidate: consolidateJobOptions(env),
-    }),
+    queues,
     embeddings: createEmbeddingProvider(env),
     chatEnv: env,
     memoryEvents: new MemoryEventHub(deps.redis, env.QUEUE_PREFIX, logger),
+    metrics: new Metrics(queues, logger),
     orm: deps.orm,
     redis: deps.redis,
     tokens: new TokenService(env.JWT_SECRET, env.ACCESS_TOKEN_TTL_SECONDS),
@@ -91,6 +95,7 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', env.TRUST_PROXY);
+  app.use(services.metrics.httpMiddleware());
   // The server's own time for each response (a standard header: browsers' devtools show it, and
   // bench:chat reads it to tell the server's overhead from the client's).
   app.use(
@@ -121,13 +126,16 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      autoLogging: { ignore: (req) => req.url === '/health' },
+      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
     }),
   );
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+
+  // Prometheus scrapes this; expose it on the internal network only (it names procedures and queues).
+  app.get('/metrics', services.metrics.handler());
 
   app.get('/ready', async (req, res) => {
     const readiness = await checkReadiness(services, req.log);

@@ -77,6 +77,8 @@ const ZEnv = z.object({
   CONSOLIDATE_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
   /** How often the worker re-queues jobs recorded in Postgres that Redis does not have (e.g. after an outage). */
   CONSOLIDATE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** The worker process serves Prometheus metrics on this port (0 turns it off). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),

@@ -7,6 +7,7 @@ import type { LlmEnv } from '../server/llm/index.js';
 import type { EmbeddingProvider } from '../server/modules/embeddings/embedding.provider.js';
 import type { VaultCipher } from '../server/modules/memory/vault-cipher.js';
 import { QUEUES } from '../shared/jobs/index.js';
+import type { WorkerMetrics } from './metrics.js';
 import { everyInterval } from './periodic.js';
 import { createConsolidateProcessor } from './processors/consolidate.processor.js';
 
@@ -29,6 +30,7 @@ export interface ConsolidateWorkerOptions {
   sweepMinAgeMs?: number;
   /** Pause before a job looks again when an earlier job of its agent is unfinished. */
   waitMs?: number;
+  metrics?: WorkerMetrics;
 }
 
 /**
@@ -60,6 +62,7 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
       log,
       maxSteps: opts.maxSteps,
       waitMs: opts.waitMs ?? 200,
+      onUsage: (provider, usage) => opts.metrics?.recordLlmUsage(provider, usage),
     }),
     {
       connection: opts.connection,
@@ -71,6 +74,7 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
     },
   );
   worker.on('error', (err) => log.warn({ err }, 'consolidate worker error'));
+  opts.metrics?.watch(QUEUES.consolidate, worker);
 
   const minAge = opts.sweepMinAgeMs ?? Math.max(60_000, opts.sweepIntervalMs);
   async function sweep(): Promise<number> {

@@ -7,6 +7,7 @@ import type { EmbeddingProvider } from '../server/modules/embeddings/embedding.p
 import { EmbedBatcher, findPendingEmbeddings } from '../server/modules/embeddings/embed.service.js';
 import { createEmbedProcessor } from './processors/embed.processor.js';
 import { Redis } from 'ioredis';
+import type { WorkerMetrics } from './metrics.js';
 import { everyInterval } from './periodic.js';
 
 export interface EmbedWorkerOptions {
@@ -20,6 +21,7 @@ export interface EmbedWorkerOptions {
   sweepIntervalMs: number;
   /** Items younger than this are assumed to have a job already; the sweep leaves them alone. */
   sweepMinAgeMs?: number;
+  metrics?: WorkerMetrics;
 }
 
 /**
@@ -36,6 +38,7 @@ export function startEmbedWorker(opts: EmbedWorkerOptions) {
     concurrency: opts.concurrency,
   });
   worker.on('error', (err) => log.warn({ err }, 'embed worker error'));
+  opts.metrics?.watch(QUEUES.embed, worker);
   worker.on('failed', (job, err) =>
     log.warn({ err: err.message, jobId: job?.id, attempts: job?.attemptsMade }, 'embed job failed'),
   );

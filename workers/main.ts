@@ -7,6 +7,7 @@ import { createEmbeddingProvider } from '../server/modules/embeddings/embedding.
 import { workerRedisOptions } from '../server/redis.js';
 import { startEmbedWorker } from './embed-worker.js';
 import { startConsolidateWorker } from './consolidate-worker.js';
+import { WorkerMetrics } from './metrics.js';
 import { VaultCipher } from '../server/modules/memory/vault-cipher.js';
 
 const { env } = loadEnvOrExit();
@@ -15,6 +16,7 @@ const orm = await initOrm(env, logger);
 await exitOnEmbeddingMismatch(orm, env.EMBEDDING_DIM, logger);
 
 const provider = createEmbeddingProvider(env);
+const metrics = new WorkerMetrics();
 const embed = startEmbedWorker({
   orm,
   provider,
@@ -24,6 +26,7 @@ const embed = startEmbedWorker({
   concurrency: env.WORKER_CONCURRENCY,
   batchSize: env.EMBEDDING_BATCH_SIZE,
   sweepIntervalMs: env.EMBED_SWEEP_INTERVAL_MS,
+  metrics,
 });
 const consolidate = startConsolidateWorker({
   orm,
@@ -39,12 +42,22 @@ const consolidate = startConsolidateWorker({
   backoffMs: env.CONSOLIDATE_BACKOFF_MS,
   lockMs: env.CONSOLIDATE_LOCK_MS,
   sweepIntervalMs: env.CONSOLIDATE_SWEEP_INTERVAL_MS,
+  metrics,
 });
+// Metrics are worth a warning, not a worker: a busy port (a second worker on this host) turns them off.
+const metricsServer =
+  env.WORKER_METRICS_PORT > 0
+    ? await metrics.serve(env.WORKER_METRICS_PORT, env.HOST).catch((err: unknown) => {
+        logger.warn({ err, port: env.WORKER_METRICS_PORT }, 'worker metrics not served');
+        return null;
+      })
+    : null;
 logger.info(
   {
     model: provider.model,
     dim: provider.dim,
     concurrency: { embed: env.WORKER_CONCURRENCY, consolidate: env.CONSOLIDATE_CONCURRENCY },
+    metricsPort: metricsServer?.port ?? null,
   },
   'MIRIX-TS worker started (queues: embed, consolidate)',
 );
@@ -53,7 +66,7 @@ void consolidate.sweep();
 
 onShutdownSignal(logger, async (signal) => {
   logger.info({ signal }, 'worker shutting down: finishing active jobs');
-  await Promise.all([embed.close(), consolidate.close()]);
+  await Promise.all([embed.close(), consolidate.close(), metricsServer?.close()]);
   await orm.close();
   logger.info('worker shutdown complete');
 });

@@ -62,6 +62,18 @@ export class JobQueues {
     }
   }
 
+  /** Jobs per state in a queue (for /metrics). */
+  async counts(name: string): Promise<Record<string, number>> {
+    return this.queue(name).getJobCounts(
+      'waiting',
+      'active',
+      'delayed',
+      'prioritized',
+      'failed',
+      'completed',
+    );
+  }
+
   /** Closes the queues; gives up after the timeout if Redis is gone (nothing is pending here). */
   async close(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;

@@ -21,9 +21,15 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
 /** Maps domain errors once, for every procedure (tRPC 11: next() reports failures, it does not throw). */
-const mapErrors = t.middleware(async ({ ctx, next }) => {
+const mapErrors = t.middleware(async ({ ctx, next, path, type }) => {
+  const started = performance.now();
   const result = await next();
-  if (!result.ok) throw toTRPCError(result.error, ctx);
+  if (!result.ok) {
+    const error = toTRPCError(result.error, ctx);
+    ctx.services.metrics.observeProcedure(path, type, error.code, (performance.now() - started) / 1000);
+    throw error;
+  }
+  ctx.services.metrics.observeProcedure(path, type, 'OK', (performance.now() - started) / 1000);
   return result;
 });
 

@@ -18,6 +18,7 @@ import {
 } from '../../server/modules/embeddings/embedding.provider.js';
 import { startEmbedWorker } from '../../workers/embed-worker.js';
 import { startConsolidateWorker } from '../../workers/consolidate-worker.js';
+import type { WorkerMetrics } from '../../workers/metrics.js';
 import { VaultCipher } from '../../server/modules/memory/vault-cipher.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
@@ -166,9 +167,10 @@ export function startTestWorker(
 /** The consolidation worker, in-process, on the test server's database, queue prefix and LLM settings. */
 export function startTestConsolidateWorker(
   server: TestServer,
-  opts: { concurrency?: number; lockMs?: number; maxSteps?: number } = {},
+  opts: { concurrency?: number; lockMs?: number; maxSteps?: number; metrics?: WorkerMetrics } = {},
 ) {
   return startConsolidateWorker({
+    metrics: opts.metrics,
     orm: server.orm,
     llmEnv: server.env,
     embeddings: createEmbeddingProvider(server.env),

@@ -30,6 +30,11 @@ export interface ConsolidateDeps {
   maxSteps: number;
   /** How long a job waits before looking again when an earlier job of its agent is unfinished. */
   waitMs: number;
+  /** Told each completed job's token usage (for /metrics). */
+  onUsage?: (
+    provider: string,
+    usage: { promptTokens: number; completionTokens: number; totalTokens: number },
+  ) => void;
 }
 
 function errorOf(err: unknown): { code: string; message: string } {
@@ -105,6 +110,7 @@ export function createConsolidateProcessor(deps: ConsolidateDeps) {
         result.usage,
       );
       if (!applied.alreadyApplied) deps.embeddingScheduler.add(applied.toEmbed);
+      deps.onUsage?.(agent.modelConfig.provider, result.usage);
       await publish({
         type: 'completed',
         jobId: memoryJobId,

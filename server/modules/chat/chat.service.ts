@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Metrics } from '../../metrics.js';
 import type { Env } from '../../env.js';
 import { AppError } from '../../errors.js';
 import type { JobQueues } from '../../jobs/queues.js';
@@ -28,6 +29,8 @@ export interface ChatDeps {
   /** For the consolidation job's `queued` event. */
   redis: Redis;
   log: Logger;
+  /** Counts tokens per provider for /metrics. */
+  metrics?: Pick<Metrics, 'recordLlmUsage'>;
 }
 
 export interface ChatTurnInput {
@@ -126,6 +129,7 @@ export async function sendMessage(
   try {
     const { provider, prompt, used } = await prepared;
     const completion = await provider.complete(prompt, { params: llmParams(agent) });
+    deps.metrics?.recordLlmUsage(agent.modelConfig.provider, completion.usage);
     const assistant = await finishTurn(em, deps, agent, userMessage, completion.text, completion.usage, {
       status: 'complete',
       memoriesUsed: used.map((u) => u.id),
@@ -293,6 +297,7 @@ export async function* streamMessage(
         yield { type: 'content', delta: event.delta };
       } else if (event.type === 'usage') {
         usage = event.usage;
+        deps.metrics?.recordLlmUsage(agent.modelConfig.provider, usage);
       }
     }
     // The SDKs end a stream quietly when it is aborted: what arrived so far is an interrupted answer.

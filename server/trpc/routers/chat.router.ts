@@ -18,6 +18,7 @@ const chatDeps = (ctx: Context): ChatDeps => ({
   queues: ctx.services.queues,
   redis: ctx.services.redis,
   log: ctx.log,
+  metrics: ctx.services.metrics,
 });
 
 const ZUsage = z.object({ promptTokens: z.number(), completionTokens: z.number(), totalTokens: z.number() });
