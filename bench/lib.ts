@@ -86,8 +86,10 @@ export async function startService(
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
   const deadline = Date.now() + 60_000;
   while (!ready.test(log())) {
-    if (child.exitCode !== null || Date.now() > deadline)
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
       throw new Error(`${args.join(' ')} did not start:\n${log()}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
