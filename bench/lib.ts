@@ -77,7 +77,8 @@ export async function startService(
   if (existsSync(logFile)) unlinkSync(logFile);
   const out = createWriteStream(logFile);
   await new Promise((resolve) => out.once('open', resolve));
-  const child = spawn('node_modules/.bin/tsx', args, {
+  // node --import tsx rather than the tsx CLI, whose child process a kill would leave behind.
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
