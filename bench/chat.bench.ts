@@ -35,6 +35,8 @@ const env = {
   JWT_SECRET: 'c'.repeat(40),
   OPENAI_BASE_URL: fake.url,
   OPENAI_API_KEY: 'bench',
+  // The benchmark is one user calling as fast as it can: no request budget.
+  RATE_LIMIT_PER_USER: '100000000',
   QUEUE_PREFIX: `bench-chat-${Date.now()}`,
   PORT: '0',
   HOST: '127.0.0.1',

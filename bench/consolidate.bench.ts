@@ -47,6 +47,8 @@ const env = {
   VAULT_KEYS: `bench:${Buffer.alloc(32, 9).toString('base64')}`,
   OPENAI_BASE_URL: fake.url,
   OPENAI_API_KEY: 'bench',
+  // The benchmark is one user calling as fast as it can: no request budget.
+  RATE_LIMIT_PER_USER: '100000000',
   QUEUE_PREFIX: `bench-consolidate-${Date.now()}`,
   CONSOLIDATE_CONCURRENCY: String(CONCURRENCY),
   DB_POOL_MAX: '20',

@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { MemoryEventHub } from './modules/consolidation/memory-events.js';
 import { Metrics } from './metrics.js';
+import { AppError } from './errors.js';
+import { RequestLimiter } from './modules/auth/request-limiter.js';
 import responseTime from 'response-time';
 import type { Env } from './env.js';
 import { checkReadiness } from './health.js';
@@ -34,6 +36,9 @@ export type AppEnv = Pick<
   | 'VAULT_KEYS'
   | 'QUEUE_PREFIX'
   | 'CONSOLIDATE_ATTEMPTS'
+  | 'RATE_LIMIT_PER_USER'
+  | 'RATE_LIMIT_AUTH_PER_ADDRESS'
+  | 'RATE_LIMIT_WINDOW_SECONDS'
   | 'CONSOLIDATE_BACKOFF_MS'
   | EmbeddingEnvKeys
   | keyof ChatEnv
@@ -64,6 +69,7 @@ export interface AppServices {
   /** Relays consolidation job events from Redis to `memory.events` streams. */
   memoryEvents: MemoryEventHub;
   metrics: Metrics;
+  requestLimiter: RequestLimiter;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -81,6 +87,12 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
     chatEnv: env,
     memoryEvents: new MemoryEventHub(deps.redis, env.QUEUE_PREFIX, logger),
     metrics: new Metrics(queues, logger),
+    requestLimiter: new RequestLimiter(deps.redis, {
+      perUser: env.RATE_LIMIT_PER_USER,
+      authPerAddress: env.RATE_LIMIT_AUTH_PER_ADDRESS,
+      windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+      keyPrefix: deps.redisKeyPrefix ?? 'mirix',
+    }),
     orm: deps.orm,
     redis: deps.redis,
     tokens: new TokenService(env.JWT_SECRET, env.ACCESS_TOKEN_TTL_SECONDS),
@@ -150,6 +162,15 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
       router: appRouter,
       createContext: createContextFactory(services),
       maxBodySize: 1024 * 1024,
+      // A rate-limited call says when to come back.
+      responseMeta: ({ errors }) => {
+        const waits = errors.flatMap((e) =>
+          e.cause instanceof AppError && e.cause.retryAfterSeconds !== undefined
+            ? [e.cause.retryAfterSeconds]
+            : [],
+        );
+        return waits.length ? { headers: { 'retry-after': String(Math.max(...waits)) } } : {};
+      },
     }),
   );
 

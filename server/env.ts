@@ -30,6 +30,11 @@ const ZEnv = z.object({
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
   LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Calls per RATE_LIMIT_WINDOW_SECONDS for each user (or API key); over it, 429 with Retry-After. */
+  RATE_LIMIT_PER_USER: z.coerce.number().int().min(1).default(6000),
+  /** Sign-in and sign-up calls per window from one client address. */
+  RATE_LIMIT_AUTH_PER_ADDRESS: z.coerce.number().int().min(1).default(60),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
   /** `hashed`: the offline lexical embedder (no network). `openai`: any OpenAI-compatible endpoint. */
   EMBEDDING_PROVIDER: z.enum(['hashed', 'openai']).default('hashed'),
   /** Defaults to `mirix-hashed-v1` (hashed) or `text-embedding-3-small` (openai). */

@@ -23,13 +23,17 @@ export const AppErrorCode = {
 export type AppErrorCode = (typeof AppErrorCode)[keyof typeof AppErrorCode];
 
 export class AppError extends Error {
+  /** For TOO_MANY_REQUESTS: when to try again (sent as the Retry-After header). */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     readonly code: AppErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.name = 'AppError';
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

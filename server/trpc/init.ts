@@ -1,6 +1,7 @@
 import { initTRPC } from '@trpc/server';
 import { transformer } from '../../shared/transformer.js';
 import { AppError, AppErrorCode } from '../errors.js';
+import { isApiKey } from '../modules/auth/api-keys.js';
 import { authenticate } from '../modules/auth/auth.service.js';
 import type { Context } from './context.js';
 import { formatError, toTRPCError } from './middleware/errors.js';
@@ -39,7 +40,14 @@ const mapErrors = t.middleware(async ({ ctx, next, path, type }) => {
  */
 const forkEntityManager = t.middleware(({ ctx, next }) => next({ ctx: { ...ctx, em: ctx.em.fork() } }));
 
-export const publicProcedure = t.procedure.use(mapErrors).use(forkEntityManager);
+/** Sign-in and sign-up: a small budget per client address (see RequestLimiter). */
+const AUTH_PROCEDURES = new Set(['auth.login', 'auth.register']);
+const limitAuthAttempts = t.middleware(async ({ ctx, next, path }) => {
+  if (AUTH_PROCEDURES.has(path)) await ctx.services.requestLimiter.consumeAuth(ctx.ip);
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(mapErrors).use(limitAuthAttempts).use(forkEntityManager);
 
 /** Requires a valid JWT or API key of an active user; narrows `ctx.user` to non-null. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
@@ -48,6 +56,10 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
     if (!ctx.credential) throw new AppError(AppErrorCode.Unauthorized, 'Authentication required');
     user = await authenticate(ctx.em, ctx.services.tokens, ctx.credential);
   }
+  await ctx.services.requestLimiter.consumeCaller(
+    user.id,
+    ctx.credential && isApiKey(ctx.credential) ? ctx.credential : null,
+  );
   return next({ ctx: { ...ctx, user } });
 });
 

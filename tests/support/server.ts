@@ -86,6 +86,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     CHAT_HISTORY_MESSAGES: 20,
     CHAT_MEMORY_TOP_K: 5,
     CONSOLIDATE_ATTEMPTS: 3,
+    RATE_LIMIT_PER_USER: 100_000,
+    RATE_LIMIT_AUTH_PER_ADDRESS: 100_000,
+    RATE_LIMIT_WINDOW_SECONDS: 60,
     CONSOLIDATE_BACKOFF_MS: 200,
     ...opts.env,
   };

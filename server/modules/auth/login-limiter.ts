@@ -48,10 +48,10 @@ export class LoginLimiter {
         retryAfterMs = Math.max(retryAfterMs, res.msBeforeNext);
     }
     if (retryAfterMs > 0) {
-      throw new AppError(
-        AppErrorCode.TooManyRequests,
-        `Too many failed logins; try again in ${Math.ceil(retryAfterMs / 1000)} s`,
-      );
+      const seconds = Math.ceil(retryAfterMs / 1000);
+      throw new AppError(AppErrorCode.TooManyRequests, `Too many failed logins; try again in ${seconds} s`, {
+        retryAfterSeconds: seconds,
+      });
     }
   }
 
