@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { MemoryEventHub } from './modules/consolidation/memory-events.js';
 import { Metrics } from './metrics.js';
+import { QUEUE_DASHBOARD_PATH, queueDashboard } from './queue-dashboard.js';
+import { QUEUES } from '../shared/jobs/index.js';
 import { AppError } from './errors.js';
 import { RequestLimiter } from './modules/auth/request-limiter.js';
 import responseTime from 'response-time';
@@ -155,6 +157,14 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
       .status(readiness.ready ? 200 : 503)
       .json({ status: readiness.ready ? 'ready' : 'unavailable', ...readiness });
   });
+
+  app.use(
+    QUEUE_DASHBOARD_PATH,
+    ...queueDashboard(
+      services,
+      Object.values(QUEUES).map((name) => queues.queue(name)),
+    ),
+  );
 
   app.use(
     '/trpc',

@@ -23,7 +23,8 @@ export class JobQueues {
     private readonly jobOptions: Partial<Record<JobName, JobsOptions>> = {},
   ) {}
 
-  private queue(name: string): Queue {
+  /** The BullMQ queue behind a queue name (for the dashboard). */
+  queue(name: string): Queue {
     let q = this.queues.get(name);
     if (!q) {
       q = new Queue(name, {
