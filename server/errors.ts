@@ -37,4 +37,11 @@ export class AppError extends Error {
   }
 }
 
+/** What a caller may see of an error: ours in full, anything else as an opaque internal error. */
+export function publicErrorOf(err: unknown): { code: string; message: string } {
+  return err instanceof AppError
+    ? { code: err.code, message: err.message }
+    : { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
+}
+
 export const notFound = (what: string) => new AppError(AppErrorCode.NotFound, `${what} not found`);

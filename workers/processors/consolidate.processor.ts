@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { AppError, AppErrorCode } from '../../server/errors.js';
+import { AppError, AppErrorCode, publicErrorOf } from '../../server/errors.js';
 import type { EmbeddingScheduler } from '../../server/jobs/queues.js';
 import { createLlmProvider, type LlmEnv } from '../../server/llm/index.js';
 import { applyJob } from '../../server/modules/consolidation/apply.service.js';
@@ -37,10 +37,10 @@ export interface ConsolidateDeps {
   ) => void;
 }
 
+/** The error memory.job shows: our own messages, never a driver's or library's (those go to the log). */
 function errorOf(err: unknown): { code: string; message: string } {
-  if (err instanceof AppError) return { code: err.code, message: err.message };
   if (err instanceof UnrecoverableError) return { code: 'UNRECOVERABLE', message: err.message };
-  return { code: 'INTERNAL_SERVER_ERROR', message: err instanceof Error ? err.message : String(err) };
+  return publicErrorOf(err);
 }
 
 /**

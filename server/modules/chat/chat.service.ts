@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../metrics.js';
 import type { Env } from '../../env.js';
-import { AppError } from '../../errors.js';
+import { AppError, publicErrorOf } from '../../errors.js';
 import type { JobQueues } from '../../jobs/queues.js';
 import { createLlmProvider, type LlmEnv } from '../../llm/index.js';
 import type { LlmUsage } from '../../llm/types.js';
@@ -255,15 +255,12 @@ async function finishTurn(
   return assistant;
 }
 
-/** Providers speak in AppErrors; anything else is ours and stays an opaque 500. */
-function errorOf(err: unknown): { code: string; message: string } {
-  return err instanceof AppError
-    ? { code: err.code, message: err.message }
-    : { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
-}
-
 async function recordFailure(em: EntityManager, userMessage: Message, agent: Agent, err: unknown) {
-  userMessage.metadata = { status: 'failed', error: errorOf(err), provider: agent.modelConfig.provider };
+  userMessage.metadata = {
+    status: 'failed',
+    error: publicErrorOf(err),
+    provider: agent.modelConfig.provider,
+  };
   await em.nativeUpdate(Message, { id: userMessage.id }, { metadata: userMessage.metadata });
 }
 
@@ -313,7 +310,7 @@ export async function* streamMessage(
     await recordFailure(em, userMessage, agent, err);
     settled = true;
     if (!(err instanceof AppError)) deps.log.error({ err }, 'chat stream failed');
-    yield { type: 'error', ...errorOf(err) };
+    yield { type: 'error', ...publicErrorOf(err) };
   } finally {
     if (!settled) await finishTurn(em, deps, agent, userMessage, text, null, { status: 'interrupted' });
   }

@@ -244,7 +244,6 @@ export async function recordJobFailure(
   jobId: string,
   error: { code: string; message: string },
   final: boolean,
-  usage?: { llmCalls: number; promptTokens: number; completionTokens: number; totalTokens: number },
 ): Promise<void> {
   await em.nativeUpdate(
     MemoryJob,
@@ -253,7 +252,6 @@ export async function recordJobFailure(
       status: final ? 'failed' : 'queued',
       error,
       finishedAt: final ? new Date() : null,
-      ...(usage ?? {}),
     },
   );
 }
