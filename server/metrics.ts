@@ -4,7 +4,25 @@ import type { Logger } from 'pino';
 import type { LlmUsage } from './llm/types.js';
 import { QUEUES } from '../shared/jobs/index.js';
 
-const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * `mirix_llm_tokens_total{provider,kind}` on a registry, as a recorder: the API counts chat
+ * turns' tokens with it, the worker the memory managers'.
+ */
+export function llmTokenRecorder(registry: Registry, help: string) {
+  const tokens = new Counter({
+    name: 'mirix_llm_tokens_total',
+    help,
+    labelNames: ['provider', 'kind'] as const,
+    registers: [registry],
+  });
+  return (provider: string, usage: LlmUsage | null): void => {
+    if (!usage) return;
+    tokens.inc({ provider, kind: 'prompt' }, usage.promptTokens);
+    tokens.inc({ provider, kind: 'completion' }, usage.completionTokens);
+  };
+}
 
 /** The queue counts `/metrics` reports (JobQueues provides them). */
 export interface QueueCounter {
@@ -42,12 +60,11 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  private readonly llmTokens = new Counter({
-    name: 'mirix_llm_tokens_total',
-    help: 'LLM tokens used by chat turns, by provider and kind',
-    labelNames: ['provider', 'kind'] as const,
-    registers: [this.registry],
-  });
+  /** Counts a chat turn's tokens per provider. */
+  readonly recordLlmUsage = llmTokenRecorder(
+    this.registry,
+    'LLM tokens used by chat turns, by provider and kind',
+  );
 
   constructor(queues: QueueCounter, log: Logger) {
     collectDefaultMetrics({ register: this.registry, prefix: 'mirix_' });
@@ -75,12 +92,6 @@ export class Metrics {
   observeProcedure(procedure: string, type: string, code: string, seconds: number): void {
     this.procedureDuration.observe({ procedure, type, code }, seconds);
     if (code !== 'OK') this.errors.inc({ procedure, code });
-  }
-
-  recordLlmUsage(provider: string, usage: LlmUsage | null): void {
-    if (!usage) return;
-    this.llmTokens.inc({ provider, kind: 'prompt' }, usage.promptTokens);
-    this.llmTokens.inc({ provider, kind: 'completion' }, usage.completionTokens);
   }
 
   /** Times every HTTP request; the route label is bounded (no ids or query strings). */

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Job, Worker } from 'bullmq';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import type { LlmUsage } from '../server/llm/types.js';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { llmTokenRecorder } from '../server/metrics.js';
 
 /**
  * The worker process's Prometheus metrics: Node's defaults, job durations per queue and outcome,
@@ -19,12 +19,11 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
-  private readonly llmTokens = new Counter({
-    name: 'mirix_llm_tokens_total',
-    help: 'LLM tokens used by the memory managers, by provider and kind',
-    labelNames: ['provider', 'kind'] as const,
-    registers: [this.registry],
-  });
+  /** Counts a job's tokens per provider. */
+  readonly recordLlmUsage = llmTokenRecorder(
+    this.registry,
+    'LLM tokens used by the memory managers, by provider and kind',
+  );
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'mirix_' });
@@ -38,11 +37,6 @@ export class WorkerMetrics {
     };
     worker.on('completed', (job) => observe(job, 'completed'));
     worker.on('failed', (job) => observe(job, 'failed'));
-  }
-
-  recordLlmUsage(provider: string, usage: LlmUsage): void {
-    this.llmTokens.inc({ provider, kind: 'prompt' }, usage.promptTokens);
-    this.llmTokens.inc({ provider, kind: 'completion' }, usage.completionTokens);
   }
 
   /** Serves GET /metrics on `port` (0: any free port); resolves with the bound port and a closer. */

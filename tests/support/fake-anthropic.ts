@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chunks, type ScriptedReply } from './fake-openai.js';
+import { chunks, type ScriptedReply, streamText } from './fake-openai.js';
 
 /**
  * A loopback server speaking Anthropic's Messages API (`POST /v1/messages`, JSON or SSE with
@@ -94,18 +94,10 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
       let index = 0;
       if (reply.text) {
         send('content_block_start', { index, content_block: { type: 'text', text: '' } });
-        let sent = 0;
-        for (const piece of chunks(reply.text, reply.chunkSize ?? 4)) {
-          if (reply.failAfterChunks !== undefined && sent === reply.failAfterChunks) {
-            res.destroy();
-            return;
-          }
-          if (sent === reply.stallAfterChunks) return;
-          if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
-          if (res.destroyed) return;
-          send('content_block_delta', { index, delta: { type: 'text_delta', text: piece } });
-          sent++;
-        }
+        const whole = await streamText(reply, res, (piece) =>
+          send('content_block_delta', { index, delta: { type: 'text_delta', text: piece } }),
+        );
+        if (!whole) return;
         send('content_block_stop', { index });
         index++;
       }

@@ -50,6 +50,31 @@ export interface ScriptedReply {
   stallAfterChunks?: number;
 }
 
+/**
+ * Writes a scripted reply's text chunk by chunk, as its `delayMs`, `failAfterChunks` and
+ * `stallAfterChunks` say. False when the stream was cut short (failed, stalled or the client left):
+ * the caller writes nothing more.
+ */
+export async function streamText(
+  reply: ScriptedReply,
+  res: http.ServerResponse,
+  write: (piece: string) => void,
+): Promise<boolean> {
+  let sent = 0;
+  for (const piece of chunks(reply.text ?? '', reply.chunkSize ?? 4)) {
+    if (reply.failAfterChunks !== undefined && sent === reply.failAfterChunks) {
+      res.destroy();
+      return false;
+    }
+    if (sent === reply.stallAfterChunks) return false;
+    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+    if (res.destroyed) return false;
+    write(piece);
+    sent++;
+  }
+  return true;
+}
+
 export function chunks(text: string, size: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
@@ -180,20 +205,11 @@ export async function startFakeOpenAI(opts: { dim: number }): Promise<FakeOpenAI
                 choices: [{ index: 0, delta, finish_reason: finish }],
               });
             chunk({ role: 'assistant', content: '' });
-            const pieces = chunks(reply.text ?? '', reply.chunkSize ?? 4);
-            let sent = 0;
-            for (const piece of pieces) {
-              if (reply.failAfterChunks !== undefined && sent === reply.failAfterChunks) {
-                res.destroy();
-                return;
-              }
-              if (sent === reply.stallAfterChunks) return;
-              if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
-              if (res.destroyed) return;
+            const whole = await streamText(reply, res, (piece) => {
               chunk({ content: piece });
               api.chunkSent();
-              sent++;
-            }
+            });
+            if (!whole) return;
             toolCalls.forEach((c, index) => {
               chunk({
                 tool_calls: [

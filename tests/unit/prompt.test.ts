@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPrompt, DEFAULT_SYSTEM_PROMPT, type PromptInput } from '../../server/modules/chat/prompt.js';
 
+const id = (n: number) => `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`;
 const common = {
   agentId: '00000000-0000-7000-8000-00000000000a',
   createdAt: new Date('2026-01-01T00:00:00Z'),
@@ -8,7 +9,17 @@ const common = {
   lastModified: { at: '2026-01-01T00:00:00Z', operation: 'created', by: 'user' as const },
   embeddingStatus: 'ready' as const,
 };
-const id = (n: number) => `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`;
+/** An event that is both among the most recent and the most relevant (it must appear once). */
+const launch = {
+  ...common,
+  id: id(1),
+  type: 'episodic' as const,
+  occurredAt: new Date('2026-11-26T09:00:00Z'),
+  eventType: 'meeting',
+  actor: 'user',
+  summary: 'Planned the launch',
+  details: null,
+};
 
 function input(overrides: Partial<PromptInput> = {}): PromptInput {
   return {
@@ -19,18 +30,7 @@ function input(overrides: Partial<PromptInput> = {}): PromptInput {
       { label: 'human', value: 'Name: Grace. Likes COBOL.' },
     ],
     memories: {
-      recentEpisodic: [
-        {
-          ...common,
-          id: id(1),
-          type: 'episodic',
-          occurredAt: new Date('2026-11-26T09:00:00Z'),
-          eventType: 'meeting',
-          actor: 'user',
-          summary: 'Planned the launch',
-          details: null,
-        },
-      ],
+      recentEpisodic: [launch],
       relevantEpisodic: [
         {
           ...common,
@@ -42,16 +42,7 @@ function input(overrides: Partial<PromptInput> = {}): PromptInput {
           summary: 'Visited Lisbon',
           details: null,
         },
-        {
-          ...common,
-          id: id(1),
-          type: 'episodic',
-          occurredAt: new Date('2026-11-26T09:00:00Z'),
-          eventType: 'meeting',
-          actor: 'user',
-          summary: 'Planned the launch',
-          details: null,
-        },
+        launch,
       ],
       semantic: [
         {
