@@ -56,9 +56,9 @@ describe('with an in-process worker', () => {
     const second = await a.client.memory.ingest.mutate({ agentId: a.agent.id, text: 'second' });
     const other = await b.client.memory.ingest.mutate({ agentId: b.agent.id, text: 'other' });
     const [j1, j2, j3] = await Promise.all([
-      finishedJob(a.client, first.jobId),
-      finishedJob(a.client, second.jobId),
-      finishedJob(b.client, other.jobId),
+      finishedJob(a.client, a.agent.id, first.jobId),
+      finishedJob(a.client, a.agent.id, second.jobId),
+      finishedJob(b.client, b.agent.id, other.jobId),
     ]);
     for (const j of [j1, j2, j3]) expect(j.status).toBe('completed');
     // Same agent: the second starts only after the first has finished.
@@ -109,6 +109,7 @@ describe('with an in-process worker', () => {
     harness.openai.route = (body) => (failures-- > 0 ? { status: 503 } : route(body));
     const job = await finishedJob(
       client,
+      agent.id,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'x' })).jobId,
     );
     expect(job).toMatchObject({ status: 'completed', attempts: 2, error: null });
@@ -117,6 +118,7 @@ describe('with an in-process worker', () => {
     harness.openai.route = managerRoute(insertFact('Second'));
     const next = await finishedJob(
       client,
+      agent.id,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'y' })).jobId,
     );
     const usage = await client.memory.usage.query({ agentId: agent.id });
@@ -131,6 +133,7 @@ describe('with an in-process worker', () => {
     harness.openai.route = () => ({ status: 500 });
     const failed = await finishedJob(
       client,
+      agent.id,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'doomed' })).jobId,
     );
     expect(failed.status).toBe('failed');
@@ -140,6 +143,7 @@ describe('with an in-process worker', () => {
     harness.openai.route = managerRoute(insertFact('After'));
     const next = await finishedJob(
       client,
+      agent.id,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'ok' })).jobId,
     );
     expect(next.status).toBe('completed');
@@ -175,7 +179,7 @@ describe('with an in-process worker', () => {
         [id, agent.id, user.id, JSON.stringify({ kind: 'text', text: 'swept up', source: null })],
       );
     expect(await worker.sweep()).toBe(1);
-    const job = await finishedJob(client, id);
+    const job = await finishedJob(client, agent.id, id);
     expect(job.status).toBe('completed');
     const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
     expect(facts.map((f) => ('name' in f ? f.name : ''))).toEqual(['Swept']);
@@ -186,6 +190,7 @@ describe('with an in-process worker', () => {
     harness.openai.route = managerRoute(insertFact('Once'));
     const job = await finishedJob(
       client,
+      agent.id,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'once' })).jobId,
     );
     const again = await applyJob(
@@ -198,7 +203,7 @@ describe('with an in-process worker', () => {
     expect(again.alreadyApplied).toBe(true);
     const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
     expect(facts).toHaveLength(1);
-    expect((await client.memory.job.query({ jobId: job.jobId })).usage).toEqual(job.usage);
+    expect((await client.memory.job.query({ agentId: agent.id, jobId: job.jobId })).usage).toEqual(job.usage);
   });
 });
 
@@ -237,12 +242,12 @@ describe('a worker killed mid-job', () => {
     try {
       const { jobId } = await client.memory.ingest.mutate({ agentId: agent.id, text: 'I survived' });
       await expect.poll(() => stalled, { timeout: 30_000, interval: 50 }).toBe(true);
-      expect((await client.memory.job.query({ jobId })).status).toBe('active');
+      expect((await client.memory.job.query({ agentId: agent.id, jobId })).status).toBe('active');
       proc.child.kill('SIGKILL');
       await proc.exited;
 
       worker = startTestConsolidateWorker(harness.server, { lockMs: 1000 });
-      const job = await finishedJob(client, jobId);
+      const job = await finishedJob(client, agent.id, jobId);
       expect(job.status).toBe('completed');
       expect(job.attempts).toBe(2);
       const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;

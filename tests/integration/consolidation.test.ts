@@ -88,7 +88,7 @@ describe.each(['openai', 'anthropic'] as const)('memory.ingest with %s', (provid
 
     const queued = await client.memory.ingest.mutate({ agentId: agent.id, messages: TRIP });
     expect(queued.status).toBe('queued');
-    const job = await finishedJob(client, queued.jobId);
+    const job = await finishedJob(client, agent.id, queued.jobId);
 
     expect(job.status).toBe('completed');
     expect(job.changes.map((c) => [c.memoryType, c.operation, c.label]).sort()).toEqual([
@@ -141,6 +141,7 @@ describe('memory consolidation', () => {
     });
     await finishedJob(
       client,
+      agent.id,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'I work at Acme.' })).jobId,
     );
     const [fact] = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
@@ -165,6 +166,7 @@ describe('memory consolidation', () => {
     );
     const second = await finishedJob(
       client,
+      agent.id,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'I left Acme; I work at Globex now.' }))
         .jobId,
     );
@@ -197,7 +199,7 @@ describe('memory consolidation', () => {
       await embedQueue.close();
     }
 
-    const history = await client.memory.history.query({ itemId: fact!.id });
+    const history = await client.memory.history.query({ agentId: fact!.agentId, itemId: fact!.id });
     expect(history.map((h) => h.operation)).toEqual(['created', 'updated']);
     expect(history[0]).toMatchObject({ before: null, after: { summary: 'Works at Acme' } });
     expect(history[1]).toMatchObject({
@@ -215,9 +217,13 @@ describe('memory consolidation', () => {
       name: 'City',
       summary: 'Lives in Lisbon',
     });
-    await client.memory.semantic.update.mutate({ id: fact.id, summary: 'Lives in Porto' });
-    await client.memory.semantic.delete.mutate({ id: fact.id });
-    const history = await client.memory.history.query({ itemId: fact.id });
+    await client.memory.semantic.update.mutate({
+      agentId: fact.agentId,
+      id: fact.id,
+      summary: 'Lives in Porto',
+    });
+    await client.memory.semantic.delete.mutate({ agentId: fact.agentId, id: fact.id });
+    const history = await client.memory.history.query({ agentId: fact.agentId, itemId: fact.id });
     expect(history.map((h) => [h.operation, h.actor, h.jobId])).toEqual([
       ['updated', 'user', null],
       ['deleted', 'user', null],
@@ -245,7 +251,7 @@ describe('memory consolidation', () => {
         )
     )[0]!.id;
     expect(blocks.some((b) => b.label === 'human')).toBe(true);
-    expect(await client.memory.history.query({ itemId: blockId })).toEqual([
+    expect(await client.memory.history.query({ agentId: agent.id, itemId: blockId })).toEqual([
       expect.objectContaining({
         memoryType: 'core',
         operation: 'appended',
@@ -282,6 +288,7 @@ describe('memory consolidation', () => {
     });
     const job = await finishedJob(
       client,
+      agent.id,
       (
         await client.memory.ingest.mutate({
           agentId: agent.id,
@@ -304,10 +311,12 @@ describe('memory consolidation', () => {
     expect(row.secretCiphertext).toBeTruthy();
     expect(row.secretCiphertext).not.toContain(password);
     expect(Buffer.from(row.secretCiphertext!, 'base64').toString('utf8')).not.toContain(password);
-    expect((await client.memory.vault.reveal.mutate({ id: entry!.id })).secretValue).toBe(password);
+    expect(
+      (await client.memory.vault.reveal.mutate({ agentId: entry!.agentId, id: entry!.id })).secretValue,
+    ).toBe(password);
 
     // History keeps the ciphertext only, and never returns even that.
-    const history = await client.memory.history.query({ itemId: entry!.id });
+    const history = await client.memory.history.query({ agentId: entry!.agentId, itemId: entry!.id });
     expect(JSON.stringify(history)).not.toContain(password);
     expect(JSON.stringify(history)).not.toContain(row.secretCiphertext!);
     const stored = await harness.server.orm.em
@@ -338,6 +347,7 @@ describe('memory consolidation', () => {
     });
     await finishedJob(
       client,
+      agent.id,
       (
         await client.memory.ingest.mutate({
           agentId: agent.id,
@@ -379,6 +389,7 @@ describe('memory consolidation', () => {
     );
     const job = await finishedJob(
       client,
+      agent.id,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'I drink green tea every morning.' }))
         .jobId,
     );
@@ -408,7 +419,7 @@ describe('memory consolidation', () => {
     await client.chat.send.mutate({ agentId: agent.id, message: 'Hi, I am Rui.' });
     const [job] = (await client.memory.jobs.query({ agentId: agent.id })).items;
     expect(job).toMatchObject({ source: 'chat' });
-    const done = await finishedJob(client, job!.jobId);
+    const done = await finishedJob(client, agent.id, job!.jobId);
     expect(done.changes).toEqual([
       expect.objectContaining({ memoryType: 'core', operation: 'appended', label: 'human' }),
     ]);
@@ -425,12 +436,16 @@ describe('memory consolidation', () => {
       },
     });
     const { jobId } = await client.memory.ingest.mutate({ agentId: agent.id, text: 'secret plans' });
-    await finishedJob(client, jobId);
+    await finishedJob(client, agent.id, jobId);
     const [item] = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
 
     const mallory = await signUp(harness.server, 'mallory');
-    await expectTRPCError(mallory.client.memory.job.query({ jobId }), 'NOT_FOUND', 404);
-    await expectTRPCError(mallory.client.memory.history.query({ itemId: item!.id }), 'NOT_FOUND', 404);
+    await expectTRPCError(mallory.client.memory.job.query({ agentId: agent.id, jobId }), 'NOT_FOUND', 404);
+    await expectTRPCError(
+      mallory.client.memory.history.query({ agentId: item!.agentId, itemId: item!.id }),
+      'NOT_FOUND',
+      404,
+    );
     await expectTRPCError(mallory.client.memory.usage.query({ agentId: agent.id }), 'NOT_FOUND', 404);
     await expectTRPCError(mallory.client.memory.jobs.query({ agentId: agent.id }), 'NOT_FOUND', 404);
     await expectTRPCError(

@@ -43,7 +43,9 @@ describe('embed worker', () => {
         summary: 'Coffee brewed by forcing hot water through ground beans',
       });
       await waitFor(pending, 0);
-      expect((await client.memory.semantic.get.query({ id: item.id })).embeddingStatus).toBe('ready');
+      expect(
+        (await client.memory.semantic.get.query({ agentId: item.agentId, id: item.id })).embeddingStatus,
+      ).toBe('ready');
       const res = await client.memory.search.query({
         agentId,
         query: 'espresso coffee',
@@ -55,6 +57,7 @@ describe('embed worker', () => {
 
       // An update clears the vector and the worker computes a new one.
       const updated = await client.memory.semantic.update.mutate({
+        agentId: item.agentId,
         id: item.id,
         summary: 'A strong Italian coffee',
       });
@@ -102,7 +105,9 @@ describe('embed worker', () => {
       const during = await client.memory.search.query({ agentId, query: 'outages', methods: ['fulltext'] });
       expect(during.items.map((h) => h.item.id)).toEqual([item.id]);
       await waitFor(pending, 0, 20_000);
-      expect((await client.memory.semantic.get.query({ id: item.id })).embeddingStatus).toBe('ready');
+      expect(
+        (await client.memory.semantic.get.query({ agentId: item.agentId, id: item.id })).embeddingStatus,
+      ).toBe('ready');
     } finally {
       await worker.close();
       await server.close();

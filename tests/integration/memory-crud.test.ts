@@ -38,9 +38,12 @@ describe('each memory type: create, get, list, update, delete', () => {
       embeddingStatus: 'pending',
       lastModified: { operation: 'created', by: 'user' },
     });
-    expect(await client.memory.episodic.get.query({ id: created.id })).toEqual(created);
+    expect(await client.memory.episodic.get.query({ agentId: created.agentId, id: created.id })).toEqual(
+      created,
+    );
 
     const updated = await client.memory.episodic.update.mutate({
+      agentId: created.agentId,
       id: created.id,
       summary: 'Met Alice and Bob',
     });
@@ -53,8 +56,12 @@ describe('each memory type: create, get, list, update, delete', () => {
     const list = await client.memory.episodic.list.query({ agentId: agent.id });
     expect(list.items.map((i) => i.id)).toEqual([created.id]);
 
-    await client.memory.episodic.delete.mutate({ id: created.id });
-    await expectTRPCError(client.memory.episodic.get.query({ id: created.id }), 'NOT_FOUND', 404);
+    await client.memory.episodic.delete.mutate({ agentId: created.agentId, id: created.id });
+    await expectTRPCError(
+      client.memory.episodic.get.query({ agentId: created.agentId, id: created.id }),
+      'NOT_FOUND',
+      404,
+    );
     expect((await client.memory.episodic.list.query({ agentId: agent.id })).items).toEqual([]);
     const row = await server.orm.em.fork().findOneOrFail(MemoryItem, { id: created.id });
     expect(row.deletedAt).toBeInstanceOf(Date);
@@ -75,12 +82,16 @@ describe('each memory type: create, get, list, update, delete', () => {
       source: 'wikipedia',
     });
     const updated = await client.memory.semantic.update.mutate({
+      agentId: created.agentId,
       id: created.id,
       details: 'Has extensions like pgvector',
     });
     expect(updated).toMatchObject({ name: 'PostgreSQL', details: 'Has extensions like pgvector' });
-    await client.memory.semantic.delete.mutate({ id: created.id });
-    await expectTRPCError(client.memory.semantic.get.query({ id: created.id }), 'NOT_FOUND');
+    await client.memory.semantic.delete.mutate({ agentId: created.agentId, id: created.id });
+    await expectTRPCError(
+      client.memory.semantic.get.query({ agentId: created.agentId, id: created.id }),
+      'NOT_FOUND',
+    );
   });
 
   it('procedural', async () => {
@@ -93,14 +104,15 @@ describe('each memory type: create, get, list, update, delete', () => {
     });
     expect(created.steps).toEqual(['run the tests', 'build the image', 'roll out']);
     const updated = await client.memory.procedural.update.mutate({
+      agentId: created.agentId,
       id: created.id,
       steps: ['just roll out'],
     });
     expect(updated.steps).toEqual(['just roll out']);
     expect(updated.summary).toBe('Deploy the API');
-    await client.memory.procedural.delete.mutate({ id: created.id });
+    await client.memory.procedural.delete.mutate({ agentId: created.agentId, id: created.id });
     await expectTRPCError(
-      client.memory.procedural.update.mutate({ id: created.id, summary: 'x' }),
+      client.memory.procedural.update.mutate({ agentId: created.agentId, id: created.id, summary: 'x' }),
       'NOT_FOUND',
     );
   });
@@ -116,13 +128,22 @@ describe('each memory type: create, get, list, update, delete', () => {
       content,
     });
     expect(created.content).toBe(content);
-    expect((await client.memory.resource.get.query({ id: created.id })).content).toBe(content);
+    expect(
+      (await client.memory.resource.get.query({ agentId: created.agentId, id: created.id })).content,
+    ).toBe(content);
     const listed = await client.memory.resource.list.query({ agentId: agent.id });
     expect(listed.items[0]).not.toHaveProperty('content');
-    const updated = await client.memory.resource.update.mutate({ id: created.id, title: 'Design notes v2' });
+    const updated = await client.memory.resource.update.mutate({
+      agentId: created.agentId,
+      id: created.id,
+      title: 'Design notes v2',
+    });
     expect(updated.content).toBe(content);
-    await client.memory.resource.delete.mutate({ id: created.id });
-    await expectTRPCError(client.memory.resource.get.query({ id: created.id }), 'NOT_FOUND');
+    await client.memory.resource.delete.mutate({ agentId: created.agentId, id: created.id });
+    await expectTRPCError(
+      client.memory.resource.get.query({ agentId: created.agentId, id: created.id }),
+      'NOT_FOUND',
+    );
   });
 
   it('creates up to 500 items in one batch, and rejects 501', async () => {
@@ -294,7 +315,7 @@ describe('knowledge vault', () => {
     expect(Buffer.from(row!.secret_ciphertext, 'base64').toString('latin1')).not.toContain(secret);
     expect(row?.embedding).toBeNull();
 
-    const get = await client.memory.vault.get.query({ id: created.id });
+    const get = await client.memory.vault.get.query({ agentId: created.agentId, id: created.id });
     const list = await client.memory.vault.list.query({ agentId: agent.id });
     const search = await client.memory.search.query({
       agentId: agent.id,
@@ -304,7 +325,7 @@ describe('knowledge vault', () => {
     expect(search.items.map((h) => h.item.id)).toContain(created.id);
     for (const out of [get, list, search]) expect(JSON.stringify(out)).not.toContain(secret);
 
-    const revealed = await client.memory.vault.reveal.mutate({ id: created.id });
+    const revealed = await client.memory.vault.reveal.mutate({ agentId: created.agentId, id: created.id });
     expect(revealed).toEqual({ id: created.id, secretValue: secret });
     const audit = await server.orm.em.fork().find(VaultAccess, { item: created.id });
     expect(audit).toHaveLength(1);
@@ -312,11 +333,14 @@ describe('knowledge vault', () => {
     expect(audit[0]?.user.id).toBe(user.id);
 
     const updated = await client.memory.vault.update.mutate({
+      agentId: created.agentId,
       id: created.id,
       secretValue: 'rotated-secret',
     });
     expect(JSON.stringify(updated)).not.toContain('rotated-secret');
-    expect((await client.memory.vault.reveal.mutate({ id: created.id })).secretValue).toBe('rotated-secret');
+    expect(
+      (await client.memory.vault.reveal.mutate({ agentId: created.agentId, id: created.id })).secretValue,
+    ).toBe('rotated-secret');
 
     expect(server.logs.join('\n')).not.toContain(secret);
     expect(server.logs.join('\n')).not.toContain('rotated-secret');
@@ -342,7 +366,11 @@ describe('knowledge vault', () => {
         'update memories set secret_ciphertext = (select secret_ciphertext from memories where id = ?) where id = ?',
         [a.id, b.id],
       );
-    await expectTRPCError(client.memory.vault.reveal.mutate({ id: b.id }), 'INTERNAL_SERVER_ERROR', 500);
+    await expectTRPCError(
+      client.memory.vault.reveal.mutate({ agentId: b.agentId, id: b.id }),
+      'INTERNAL_SERVER_ERROR',
+      500,
+    );
   });
 });
 
@@ -390,31 +418,33 @@ describe('isolation', () => {
       m.episodic.create.mutate({ agentId: a, eventType: 'e', summary: 's' }),
       m.episodic.createMany.mutate({ agentId: a, items: [{ eventType: 'e', summary: 's' }] }),
       m.episodic.list.query({ agentId: a }),
-      m.episodic.get.query({ id: epi.id }),
-      m.episodic.update.mutate({ id: epi.id, summary: 'pwned' }),
-      m.episodic.delete.mutate({ id: epi.id }),
-      m.semantic.get.query({ id: sem.id }),
-      m.semantic.update.mutate({ id: sem.id, summary: 'pwned' }),
-      m.semantic.delete.mutate({ id: sem.id }),
+      m.episodic.get.query({ agentId: epi.agentId, id: epi.id }),
+      m.episodic.update.mutate({ agentId: epi.agentId, id: epi.id, summary: 'pwned' }),
+      m.episodic.delete.mutate({ agentId: epi.agentId, id: epi.id }),
+      m.semantic.get.query({ agentId: sem.agentId, id: sem.id }),
+      m.semantic.update.mutate({ agentId: sem.agentId, id: sem.id, summary: 'pwned' }),
+      m.semantic.delete.mutate({ agentId: sem.agentId, id: sem.id }),
       m.semantic.list.query({ agentId: a }),
-      m.procedural.get.query({ id: pro.id }),
-      m.procedural.update.mutate({ id: pro.id, summary: 'pwned' }),
-      m.procedural.delete.mutate({ id: pro.id }),
-      m.resource.get.query({ id: res.id }),
-      m.resource.update.mutate({ id: res.id, title: 'pwned' }),
-      m.resource.delete.mutate({ id: res.id }),
-      m.vault.get.query({ id: vlt.id }),
-      m.vault.update.mutate({ id: vlt.id, caption: 'pwned' }),
-      m.vault.delete.mutate({ id: vlt.id }),
-      m.vault.reveal.mutate({ id: vlt.id }),
+      m.procedural.get.query({ agentId: pro.agentId, id: pro.id }),
+      m.procedural.update.mutate({ agentId: pro.agentId, id: pro.id, summary: 'pwned' }),
+      m.procedural.delete.mutate({ agentId: pro.agentId, id: pro.id }),
+      m.resource.get.query({ agentId: res.agentId, id: res.id }),
+      m.resource.update.mutate({ agentId: res.agentId, id: res.id, title: 'pwned' }),
+      m.resource.delete.mutate({ agentId: res.agentId, id: res.id }),
+      m.vault.get.query({ agentId: vlt.agentId, id: vlt.id }),
+      m.vault.update.mutate({ agentId: vlt.agentId, id: vlt.id, caption: 'pwned' }),
+      m.vault.delete.mutate({ agentId: vlt.agentId, id: vlt.id }),
+      m.vault.reveal.mutate({ agentId: vlt.agentId, id: vlt.id }),
       m.vault.list.query({ agentId: a }),
       // An id of the right user but the wrong type is not found either.
-      alice.client.memory.semantic.get.query({ id: epi.id }),
+      alice.client.memory.semantic.get.query({ agentId: epi.agentId, id: epi.id }),
     ];
     await Promise.all(calls.map((call) => expectTRPCError(call, 'NOT_FOUND', 404)));
 
     // Nothing changed for Alice.
-    expect((await alice.client.memory.episodic.get.query({ id: epi.id })).summary).toBe('private');
+    expect((await alice.client.memory.episodic.get.query({ agentId: epi.agentId, id: epi.id })).summary).toBe(
+      'private',
+    );
     expect((await alice.client.memory.stats.query({ agentId: a })).counts).toMatchObject({
       episodic: 1,
       semantic: 1,
@@ -425,11 +455,33 @@ describe('isolation', () => {
     expect(await server.orm.em.fork().count(VaultAccess, { item: vlt.id })).toBe(0);
   });
 
+  it("addresses an item within its agent: the same owner's other agent gives NOT_FOUND", async () => {
+    const { client, agent } = await agentFor('twoagents');
+    const other = await client.agents.create.mutate({ name: 'second agent' });
+    const item = await client.memory.semantic.create.mutate({ agentId: agent.id, name: 'n', summary: 's' });
+    await expectTRPCError(client.memory.semantic.get.query({ agentId: other.id, id: item.id }), 'NOT_FOUND');
+    await expectTRPCError(
+      client.memory.semantic.update.mutate({ agentId: other.id, id: item.id, summary: 'moved?' }),
+      'NOT_FOUND',
+    );
+    await expectTRPCError(
+      client.memory.semantic.delete.mutate({ agentId: other.id, id: item.id }),
+      'NOT_FOUND',
+    );
+    await expectTRPCError(client.memory.history.query({ agentId: other.id, itemId: item.id }), 'NOT_FOUND');
+    const { jobId } = await client.memory.ingest.mutate({ agentId: agent.id, text: 'hello' });
+    await expectTRPCError(client.memory.job.query({ agentId: other.id, jobId }), 'NOT_FOUND');
+    expect((await client.memory.semantic.get.query({ agentId: agent.id, id: item.id })).summary).toBe('s');
+  });
+
   it("hides a deleted agent's memories", async () => {
     const { client, agent } = await agentFor('deadagent');
     const item = await client.memory.semantic.create.mutate({ agentId: agent.id, name: 'n', summary: 's' });
     await client.agents.delete.mutate({ id: agent.id });
-    await expectTRPCError(client.memory.semantic.get.query({ id: item.id }), 'NOT_FOUND');
+    await expectTRPCError(
+      client.memory.semantic.get.query({ agentId: item.agentId, id: item.id }),
+      'NOT_FOUND',
+    );
     await expectTRPCError(client.memory.search.query({ agentId: agent.id, query: 's' }), 'NOT_FOUND');
   });
 });
@@ -449,7 +501,7 @@ describe('stats', () => {
       entryType: 'w',
       summary: 's',
     });
-    await client.memory.procedural.delete.mutate({ id: gone.id });
+    await client.memory.procedural.delete.mutate({ agentId: gone.agentId, id: gone.id });
     await client.memory.vault.create.mutate({
       agentId: agent.id,
       entryType: 'pw',

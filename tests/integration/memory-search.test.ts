@@ -181,7 +181,7 @@ describe('memory.search', () => {
       summary: 'soon gone',
     });
     expect((await search('ephemeral')).items.map((h) => h.item.id)).toContain(doomed.id);
-    await client.memory.semantic.delete.mutate({ id: doomed.id });
+    await client.memory.semantic.delete.mutate({ agentId: doomed.agentId, id: doomed.id });
     for (const q of ['ephemeral', 'Ephemeral fact', 'Ephemerl']) {
       expect((await search(q)).items.map((h) => h.item.id)).not.toContain(doomed.id);
     }

@@ -99,7 +99,7 @@ describe('worker metrics', () => {
       });
       harness.openai.route = managerRoute({ meta: [] });
       const { jobId } = await client.memory.ingest.mutate({ agentId: agent.id, text: 'nothing to keep' });
-      const job = await finishedJob(client, jobId);
+      const job = await finishedJob(client, agent.id, jobId);
       expect(job.status).toBe('completed');
       // The worker's 'completed' listener runs after the job row is written: poll the endpoint.
       const scrapeWorker = async () => (await fetch(`http://127.0.0.1:${served.port}/metrics`)).text();

@@ -77,12 +77,13 @@ export function managerRoute(script: ManagerScript, seen: SeenRequest[] = []) {
 /** Polls memory.job until the job has finished (completed, or failed for good). */
 export async function finishedJob(
   client: MirixClient,
+  agentId: string,
   jobId: string,
   timeoutMs = 30_000,
 ): Promise<RouterOutputs['memory']['job']> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const job = await client.memory.job.query({ jobId });
+    const job = await client.memory.job.query({ agentId, jobId });
     if (job.status === 'completed' || job.status === 'failed') return job;
     if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status}`);
     await new Promise((r) => setTimeout(r, 50));

@@ -105,9 +105,17 @@ export function toJobResponse(job: MemoryJob): TMemoryJobResponse {
   };
 }
 
-/** A job of the actor's (on a live agent), else NOT_FOUND. */
-export async function getJob(em: EntityManager, actor: User, jobId: string): Promise<MemoryJob> {
-  const job = await em.findOne(MemoryJob, { id: jobId, user: actor, agent: { deletedAt: null } });
+/** A job of the actor's agent (live), else NOT_FOUND. */
+export async function getJob(
+  em: EntityManager,
+  actor: User,
+  ref: { agentId: string; jobId: string },
+): Promise<MemoryJob> {
+  const job = await em.findOne(MemoryJob, {
+    id: ref.jobId,
+    user: actor,
+    agent: { id: ref.agentId, deletedAt: null },
+  });
   if (!job) throw notFound('Job');
   return job;
 }
@@ -178,10 +186,13 @@ function publicSnapshot(
 }
 
 /** `memory.history`: every recorded change of a memory item or core block of the actor's, oldest first. */
-export async function itemHistory(em: EntityManager, actor: User, itemId: string) {
-  const owned =
-    (await em.count(MemoryItem, { id: itemId, user: actor, agent: { deletedAt: null } })) > 0 ||
-    (await em.count(CoreMemoryBlock, { id: itemId, user: actor, agent: { deletedAt: null } })) > 0;
+export async function itemHistory(
+  em: EntityManager,
+  actor: User,
+  { agentId, itemId }: { agentId: string; itemId: string },
+) {
+  const where = { id: itemId, user: actor, agent: { id: agentId, deletedAt: null } };
+  const owned = (await em.count(MemoryItem, where)) > 0 || (await em.count(CoreMemoryBlock, where)) > 0;
   if (!owned) throw notFound('Memory');
   const rows = await em.find(
     MemoryHistory,

@@ -139,7 +139,8 @@ export type TMemorySummaryResponse = z.infer<typeof ZMemorySummaryResponse>;
 
 // ---- requests shared by every type ----
 
-export const ZMemoryIdRequest = z.object({ id: z.uuid() });
+/** A memory item, addressed within its agent (the REST paths carry both). */
+export const ZMemoryIdRequest = z.object({ agentId: z.uuid(), id: z.uuid() });
 
 export const ZListMemoriesRequest = z.object({
   agentId: z.uuid(),

@@ -132,17 +132,29 @@ function embeddable(def: MemoryTypeDef, items: { id: string; updatedAt: Date }[]
 }
 
 /** An item of this type, of the actor's, on a live agent, not deleted; else NOT_FOUND. */
+/** A memory item, addressed within its agent. */
+export interface MemoryRef {
+  agentId: string;
+  id: string;
+}
+
 export async function getMemory(
   em: EntityManager,
   actor: User,
   def: MemoryTypeDef,
-  id: string,
+  ref: MemoryRef,
   /** withContent: a resource's content; withSecret: a vault item's ciphertext (for history). */
   opts: { withContent?: boolean; withSecret?: boolean } = {},
 ): Promise<MemoryItem> {
   const item = await em.findOne(
     MemoryItem,
-    { id, memoryType: def.type, user: actor, deletedAt: null, agent: { deletedAt: null } },
+    {
+      id: ref.id,
+      memoryType: def.type,
+      user: actor,
+      deletedAt: null,
+      agent: { id: ref.agentId, deletedAt: null },
+    },
     {
       populate: [
         ...(opts.withContent && def.type === 'resource' ? (['content'] as const) : []),
@@ -159,10 +171,10 @@ export async function updateMemory<D extends MemoryTypeDef>(
   actor: User,
   deps: MemoryDeps,
   def: D,
-  id: string,
+  ref: MemoryRef,
   changes: Partial<FieldsOf<D>>,
 ): Promise<MemoryItem> {
-  const item = await getMemory(em, actor, def, id, { withContent: true, withSecret: true });
+  const item = await getMemory(em, actor, def, ref, { withContent: true, withSecret: true });
   const before = snapshotOf(item);
   em.assign(item, def.toColumns(changes));
   const secret = (changes as { secretValue?: string }).secretValue;
@@ -187,9 +199,9 @@ export async function deleteMemory(
   actor: User,
   deps: MemoryDeps,
   def: MemoryTypeDef,
-  id: string,
+  ref: MemoryRef,
 ): Promise<void> {
-  const item = await getMemory(em, actor, def, id, { withContent: true, withSecret: true });
+  const item = await getMemory(em, actor, def, ref, { withContent: true, withSecret: true });
   item.deletedAt = new Date();
   item.lastModified = stamp(deps, 'deleted');
   recordChange(em, deps, item, 'deleted', snapshotOf(item), null);
@@ -266,11 +278,17 @@ export async function revealSecret(
   actor: User,
   deps: MemoryDeps & { requestId?: string | null; ip?: string | null },
   def: MemoryTypeDef,
-  id: string,
+  ref: MemoryRef,
 ): Promise<{ id: string; secretValue: string }> {
   const item = await em.findOne(
     MemoryItem,
-    { id, memoryType: 'knowledge_vault', user: actor, deletedAt: null, agent: { deletedAt: null } },
+    {
+      id: ref.id,
+      memoryType: 'knowledge_vault',
+      user: actor,
+      deletedAt: null,
+      agent: { id: ref.agentId, deletedAt: null },
+    },
     { populate: ['secretCiphertext'] },
   );
   if (!item || def.type !== 'knowledge_vault') throw notFound('Memory');

@@ -106,7 +106,7 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
       .output(def.response)
       .query(
         async ({ ctx, input }) =>
-          def.toResponse(await getMemory(ctx.em, ctx.user, def, input.id, { withContent: true })) as never,
+          def.toResponse(await getMemory(ctx.em, ctx.user, def, input, { withContent: true })) as never,
       ),
 
     /** Newest first; resources come without their content (use get). */
@@ -123,9 +123,16 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
       .input(def.patch.extend(ZMemoryIdRequest.shape))
       .output(def.response)
       .mutation(async ({ ctx, input }) => {
-        const { id, ...changes } = input as { id: string } & Partial<z.output<F>>;
+        const { id, agentId, ...changes } = input as { id: string; agentId: string } & Partial<z.output<F>>;
         return def.toResponse(
-          await updateMemory(ctx.em, ctx.user, deps(ctx), def, id, changes as Partial<z.output<F>>),
+          await updateMemory(
+            ctx.em,
+            ctx.user,
+            deps(ctx),
+            def,
+            { agentId, id },
+            changes as Partial<z.output<F>>,
+          ),
         ) as never;
       }),
 
@@ -134,7 +141,7 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
       .input(ZMemoryIdRequest)
       .output(z.object({ id: z.uuid(), deleted: z.literal(true) }))
       .mutation(async ({ ctx, input }) => {
-        await deleteMemory(ctx.em, ctx.user, deps(ctx), def, input.id);
+        await deleteMemory(ctx.em, ctx.user, deps(ctx), def, input);
         return { id: input.id, deleted: true as const };
       }),
   });
@@ -147,7 +154,7 @@ const vaultRouter = router({
     .input(ZMemoryIdRequest)
     .output(z.object({ id: z.uuid(), secretValue: z.string() }))
     .mutation(({ ctx, input }) =>
-      revealSecret(ctx.em, ctx.user, { ...deps(ctx), requestId: ctx.requestId, ip: ctx.ip }, vault, input.id),
+      revealSecret(ctx.em, ctx.user, { ...deps(ctx), requestId: ctx.requestId, ip: ctx.ip }, vault, input),
     ),
 });
 
@@ -219,9 +226,9 @@ export const memoryRouter = router({
 
   /** A consolidation job: status, timing, token usage and, once done, the changes it made. */
   job: authedProcedure
-    .input(z.object({ jobId: z.uuid() }))
+    .input(z.object({ agentId: z.uuid(), jobId: z.uuid() }))
     .output(ZMemoryJobResponse)
-    .query(async ({ ctx, input }) => toJobResponse(await getJob(ctx.em, ctx.user, input.jobId))),
+    .query(async ({ ctx, input }) => toJobResponse(await getJob(ctx.em, ctx.user, input))),
 
   /** An agent's consolidation jobs, newest first. */
   jobs: authedProcedure
@@ -234,9 +241,9 @@ export const memoryRouter = router({
 
   /** Every recorded change of one memory item or core block, oldest first. */
   history: authedProcedure
-    .input(z.object({ itemId: z.uuid() }))
+    .input(z.object({ agentId: z.uuid(), itemId: z.uuid() }))
     .output(z.array(ZHistoryEntryResponse))
-    .query(({ ctx, input }) => itemHistory(ctx.em, ctx.user, input.itemId)),
+    .query(({ ctx, input }) => itemHistory(ctx.em, ctx.user, input)),
 
   /** Consolidation jobs, LLM calls and tokens of an agent, totalled. */
   usage: authedProcedure
