@@ -79,7 +79,9 @@ export async function startService(
   await new Promise((resolve) => out.once('open', resolve));
   // node --import tsx rather than the tsx CLI, whose child process a kill would leave behind.
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each service there when it exits.
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,6 +14,10 @@ import { RequestLimiter } from './modules/auth/request-limiter.js';
 import responseTime from 'response-time';
 import type { Env } from './env.js';
 import { checkReadiness } from './health.js';
+import swaggerUi from 'swagger-ui-express';
+import { REST_PREFIX, restBridge } from './rest/bridge.js';
+import { publicRoute } from './rest/public-route.js';
+import { buildOpenApiDocument, DOCS_PATH, OPENAPI_PATH } from './rest/openapi.js';
 import { consolidateJobOptions, JobQueues } from './jobs/queues.js';
 import { LoginLimiter } from './modules/auth/login-limiter.js';
 import {
@@ -40,6 +44,7 @@ export type AppEnv = Pick<
   | 'CONSOLIDATE_ATTEMPTS'
   | 'RATE_LIMIT_PER_USER'
   | 'RATE_LIMIT_AUTH_PER_ADDRESS'
+  | 'RATE_LIMIT_ANONYMOUS_PER_ADDRESS'
   | 'RATE_LIMIT_WINDOW_SECONDS'
   | 'CONSOLIDATE_BACKOFF_MS'
   | EmbeddingEnvKeys
@@ -92,6 +97,7 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
     requestLimiter: new RequestLimiter(deps.redis, {
       perUser: env.RATE_LIMIT_PER_USER,
       authPerAddress: env.RATE_LIMIT_AUTH_PER_ADDRESS,
+      anonymousPerAddress: env.RATE_LIMIT_ANONYMOUS_PER_ADDRESS,
       windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
       keyPrefix: deps.redisKeyPrefix ?? 'mirix',
     }),
@@ -165,6 +171,22 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
       Object.values(QUEUES).map((name) => queues.queue(name)),
     ),
   );
+
+  // The REST bridge for non-TypeScript clients, its OpenAPI document and interactive docs.
+  let openApiDocument: ReturnType<typeof buildOpenApiDocument> | undefined;
+  app.get(OPENAPI_PATH, publicRoute(services), (_req, res) => {
+    res.json((openApiDocument ??= buildOpenApiDocument()));
+  });
+  app.use(
+    DOCS_PATH,
+    publicRoute(services),
+    swaggerUi.serveFiles(undefined, { swaggerOptions: { url: OPENAPI_PATH } }),
+    swaggerUi.setup(undefined, {
+      customSiteTitle: 'MIRIX-TS API',
+      swaggerOptions: { url: OPENAPI_PATH, persistAuthorization: false },
+    }),
+  );
+  app.use(REST_PREFIX, restBridge(services));
 
   app.use(
     '/trpc',

@@ -34,6 +34,8 @@ const ZEnv = z.object({
   RATE_LIMIT_PER_USER: z.coerce.number().int().min(1).default(6000),
   /** Sign-in and sign-up calls per window from one client address. */
   RATE_LIMIT_AUTH_PER_ADDRESS: z.coerce.number().int().min(1).default(60),
+  /** Calls per window from one client address without valid credentials (docs, failed sign-ins, 401s). */
+  RATE_LIMIT_ANONYMOUS_PER_ADDRESS: z.coerce.number().int().min(1).default(600),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
   /** `hashed`: the offline lexical embedder (no network). `openai`: any OpenAI-compatible endpoint. */
   EMBEDDING_PROVIDER: z.enum(['hashed', 'openai']).default('hashed'),

@@ -100,7 +100,8 @@ export class Metrics {
       const end = this.httpDuration.startTimer();
       res.on('finish', () => {
         const path = req.originalUrl.split('?')[0] ?? '';
-        const route = path.startsWith('/trpc') ? '/trpc' : KNOWN_ROUTES.has(path) ? path : 'other';
+        const prefix = ROUTE_PREFIXES.find((p) => path === p || path.startsWith(`${p}/`));
+        const route = prefix ?? (KNOWN_ROUTES.has(path) ? path : 'other');
         end({ method: req.method, route, status: String(res.statusCode) });
       });
       next();
@@ -118,4 +119,6 @@ export class Metrics {
   }
 }
 
-const KNOWN_ROUTES = new Set(['/health', '/ready', '/metrics']);
+const KNOWN_ROUTES = new Set(['/health', '/ready', '/metrics', '/api/openapi.json']);
+/** Routes counted by prefix (the procedure histograms tell their calls apart). */
+const ROUTE_PREFIXES = ['/trpc', '/api/v1', '/docs', '/admin/queues'];

@@ -36,17 +36,28 @@ function bearer(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
+/**
+ * The context of an HTTP request: its bearer credential (or, for SSE clients that cannot send
+ * headers, the `token` connection param), client address and request id.
+ */
+export function contextOfRequest(
+  services: AppServices,
+  req: CreateExpressContextOptions['req'],
+  connectionParams?: Record<string, unknown> | null,
+): Context {
+  const fromParams = connectionParams?.token;
+  return createContextInner({
+    em: services.orm.em.fork(),
+    services,
+    log: req.log,
+    credential: bearer(req.headers.authorization) ?? (typeof fromParams === 'string' ? fromParams : null),
+    ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+    requestId: req.id as string,
+  });
+}
+
 /** The Express adapter's context (each procedure call then gets its own fork: see init.ts). */
 export function createContextFactory(services: AppServices) {
-  return ({ req, info }: CreateExpressContextOptions): Context => {
-    const fromParams = info.connectionParams?.token;
-    return createContextInner({
-      em: services.orm.em.fork(),
-      services,
-      log: req.log,
-      credential: bearer(req.headers.authorization) ?? (typeof fromParams === 'string' ? fromParams : null),
-      ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
-      requestId: req.id as string,
-    });
-  };
+  return ({ req, info }: CreateExpressContextOptions): Context =>
+    contextOfRequest(services, req, info.connectionParams);
 }

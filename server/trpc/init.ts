@@ -3,20 +3,24 @@ import { transformer } from '../../shared/transformer.js';
 import { AppError, AppErrorCode } from '../errors.js';
 import { isApiKey } from '../modules/auth/api-keys.js';
 import { authenticate } from '../modules/auth/auth.service.js';
+import type { ProcedureMeta } from '../rest/meta.js';
 import type { Context } from './context.js';
 import { formatError, toTRPCError } from './middleware/errors.js';
 
-const t = initTRPC.context<Context>().create({
-  transformer,
-  errorFormatter: formatError,
-  // Stack traces never leave the server, whatever NODE_ENV says.
-  isDev: false,
-  sse: {
-    maxDurationMs: 5 * 60_000,
-    ping: { enabled: true, intervalMs: 10_000 },
-    client: { reconnectAfterInactivityMs: 15_000 },
-  },
-});
+const t = initTRPC
+  .context<Context>()
+  .meta<ProcedureMeta>()
+  .create({
+    transformer,
+    errorFormatter: formatError,
+    // Stack traces never leave the server, whatever NODE_ENV says.
+    isDev: false,
+    sse: {
+      maxDurationMs: 5 * 60_000,
+      ping: { enabled: true, intervalMs: 10_000 },
+      client: { reconnectAfterInactivityMs: 15_000 },
+    },
+  });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
@@ -53,8 +57,16 @@ export const publicProcedure = t.procedure.use(mapErrors).use(limitAuthAttempts)
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   let user = ctx.user;
   if (!user) {
-    if (!ctx.credential) throw new AppError(AppErrorCode.Unauthorized, 'Authentication required');
-    user = await authenticate(ctx.em, ctx.services.tokens, ctx.credential);
+    try {
+      if (!ctx.credential) throw new AppError(AppErrorCode.Unauthorized, 'Authentication required');
+      user = await authenticate(ctx.em, ctx.services.tokens, ctx.credential);
+    } catch (err) {
+      // Callers without valid credentials spend their address's budget (then get 429, not 401).
+      if (err instanceof AppError && err.code === AppErrorCode.Unauthorized) {
+        await ctx.services.requestLimiter.consumeAnonymous(ctx.ip);
+      }
+      throw err;
+    }
   }
   await ctx.services.requestLimiter.consumeCaller(
     user.id,

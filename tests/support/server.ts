@@ -88,6 +88,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     CONSOLIDATE_ATTEMPTS: 3,
     RATE_LIMIT_PER_USER: 100_000,
     RATE_LIMIT_AUTH_PER_ADDRESS: 100_000,
+    RATE_LIMIT_ANONYMOUS_PER_ADDRESS: 100_000,
     RATE_LIMIT_WINDOW_SECONDS: 60,
     CONSOLIDATE_BACKOFF_MS: 200,
     ...opts.env,

@@ -8,6 +8,8 @@ export interface RequestLimiterOptions {
   perUser: number;
   /** Calls per window to the sign-in and sign-up procedures, per client address. */
   authPerAddress: number;
+  /** Calls per window without valid credentials (public routes, rejected tokens), per client address. */
+  anonymousPerAddress: number;
   windowSeconds: number;
   keyPrefix: string;
 }
@@ -15,12 +17,14 @@ export interface RequestLimiterOptions {
 /**
  * Request budgets (rate-limiter-flexible on Redis, with an in-memory stand-in while Redis is
  * down): every authenticated call counts against its user, or against its API key when it came
- * with one; sign-in and sign-up count against the client's address, with a much smaller budget.
+ * with one; sign-in and sign-up count against the client's address, with a much smaller budget,
+ * and so does anything else without valid credentials (public routes, 401s).
  * Over budget: TOO_MANY_REQUESTS with the seconds to wait (sent as Retry-After).
  */
 export class RequestLimiter {
   private readonly perUser: RateLimiterRedis;
   private readonly authPerAddress: RateLimiterRedis;
+  private readonly anonymousPerAddress: RateLimiterRedis;
 
   constructor(redis: Redis, opts: RequestLimiterOptions) {
     const make = (name: string, points: number) =>
@@ -34,6 +38,7 @@ export class RequestLimiter {
       });
     this.perUser = make('user', opts.perUser);
     this.authPerAddress = make('auth', opts.authPerAddress);
+    this.anonymousPerAddress = make('anon', opts.anonymousPerAddress);
   }
 
   /** One call by an authenticated caller: an API key has a budget of its own, a token its user's. */
@@ -47,6 +52,11 @@ export class RequestLimiter {
   /** One sign-in or sign-up attempt from this address. */
   consumeAuth(address: string): Promise<void> {
     return consume(this.authPerAddress, address);
+  }
+
+  /** One call from this address without valid credentials: a public route, or a rejected token. */
+  consumeAnonymous(address: string): Promise<void> {
+    return consume(this.anonymousPerAddress, address);
   }
 }
 

@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 /** Field path -> messages, e.g. `{ "modelConfig.provider": ["Invalid option: ..."] }`. */
 export type FieldErrors = Record<string, string[]>;
 
-function fieldErrorsOf(err: ZodError): FieldErrors {
+export function fieldErrorsOf(err: ZodError): FieldErrors {
   const out: FieldErrors = {};
   for (const issue of err.issues) {
     const key = issue.path.map(String).join('.') || '_';

@@ -3,6 +3,7 @@ import { type ChatDeps, sendMessage, streamMessage } from '../../modules/chat/ch
 import type { Context } from '../context.js';
 import { getOwnedAgent } from '../../modules/agents/agent.service.js';
 import { MEMORY_TYPES } from '../../modules/memory/memory.types.js';
+import { rest } from '../../rest/meta.js';
 import { authedProcedure, router } from '../init.js';
 
 export const ZChatSendRequest = z.object({
@@ -26,6 +27,7 @@ const ZUsage = z.object({ promptTokens: z.number(), completionTokens: z.number()
 export const chatRouter = router({
   /** One turn: retrieve memories, ask the agent's model, save both messages. */
   send: authedProcedure
+    .meta(rest('POST', '/agents/{agentId}/chat', { tag: 'chat', summary: 'One chat turn with memories' }))
     .input(ZChatSendRequest)
     .output(
       z.object({

@@ -58,6 +58,7 @@ import {
 } from '../../modules/consolidation/jobs.service.js';
 import { memoryStats } from '../../modules/memory/stats.service.js';
 import type { Context } from '../context.js';
+import { rest } from '../../rest/meta.js';
 import { authedProcedure, router } from '../init.js';
 
 const deps = (ctx: Context): MemoryDeps => ({
@@ -70,10 +71,15 @@ const deps = (ctx: Context): MemoryDeps => ({
 /** create / createMany / get / list / update / delete for one memory type. */
 function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extends z.ZodObject>(
   def: MemoryTypeDef<F, R, P>,
+  /** The type's REST path segment, under /agents/{agentId}/memories. */
+  segment: string,
 ) {
   const ZAgentId = z.object({ agentId: z.uuid() });
+  const base = `/agents/{agentId}/memories/${segment}` as const;
+  const tag = 'memories';
   return router({
     create: authedProcedure
+      .meta(rest('POST', base, { tag, summary: `Create a ${segment} memory`, status: 201 }))
       .input(def.fields.extend(ZAgentId.shape))
       .output(def.response)
       .mutation(async ({ ctx, input }) => {
@@ -87,6 +93,13 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
 
     /** Up to 500 items in one transaction (all or nothing). */
     createMany: authedProcedure
+      .meta(
+        rest('POST', `${base}/batch`, {
+          tag,
+          summary: `Create up to 500 ${segment} memories at once`,
+          status: 201,
+        }),
+      )
       .input(z.object({ agentId: z.uuid(), items: z.array(def.fields).min(1).max(MAX_BATCH) }))
       .output(z.object({ ids: z.array(z.uuid()) }))
       .mutation(async ({ ctx, input }) => {
@@ -102,6 +115,7 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
       }),
 
     get: authedProcedure
+      .meta(rest('GET', `${base}/{id}`, { tag, summary: `Get a ${segment} memory` }))
       .input(ZMemoryIdRequest)
       .output(def.response)
       .query(
@@ -111,6 +125,7 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
 
     /** Newest first; resources come without their content (use get). */
     list: authedProcedure
+      .meta(rest('GET', base, { tag, summary: `List ${segment} memories, newest first` }))
       .input(ZListMemoriesRequest)
       .output(z.object({ items: z.array(ZMemorySummaryResponse), nextCursor: z.string().nullable() }))
       .query(async ({ ctx, input }) => {
@@ -120,6 +135,9 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
 
     /** Partial update; omitted fields stay as they are. */
     update: authedProcedure
+      .meta(
+        rest('PATCH', `${base}/{id}`, { tag, summary: `Update a ${segment} memory (omitted fields stay)` }),
+      )
       .input(def.patch.extend(ZMemoryIdRequest.shape))
       .output(def.response)
       .mutation(async ({ ctx, input }) => {
@@ -138,6 +156,7 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
 
     /** Soft delete. */
     delete: authedProcedure
+      .meta(rest('DELETE', `${base}/{id}`, { tag, summary: `Delete a ${segment} memory`, status: 204 }))
       .input(ZMemoryIdRequest)
       .output(z.object({ id: z.uuid(), deleted: z.literal(true) }))
       .mutation(async ({ ctx, input }) => {
@@ -148,9 +167,15 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
 }
 
 const vaultRouter = router({
-  ...memoryTypeRouter(vault)._def.record,
+  ...memoryTypeRouter(vault, 'vault')._def.record,
   /** The decrypted secret, for the owner only; every call is written to the vault audit log. */
   reveal: authedProcedure
+    .meta(
+      rest('POST', '/agents/{agentId}/memories/vault/{id}/reveal', {
+        tag: 'memories',
+        summary: 'Reveal a vault secret (audited)',
+      }),
+    )
     .input(ZMemoryIdRequest)
     .output(z.object({ id: z.uuid(), secretValue: z.string() }))
     .mutation(({ ctx, input }) =>
@@ -161,6 +186,9 @@ const vaultRouter = router({
 const coreRouter = router({
   /** The agent's core blocks (persona and human always exist). */
   get: authedProcedure
+    .meta(
+      rest('GET', '/agents/{agentId}/memories/core', { tag: 'memories', summary: "The agent's core blocks" }),
+    )
     .input(z.object({ agentId: z.uuid() }))
     .output(z.array(ZCoreBlockResponse))
     .query(async ({ ctx, input }) =>
@@ -168,17 +196,35 @@ const coreRouter = router({
     ),
 
   set: authedProcedure
+    .meta(
+      rest('PUT', '/agents/{agentId}/memories/core/{label}', {
+        tag: 'memories',
+        summary: 'Set a core block',
+      }),
+    )
     .input(ZCoreSetRequest)
     .output(ZCoreBlockResponse)
     .mutation(async ({ ctx, input }) => toCoreBlockResponse(await setCoreBlock(ctx.em, ctx.user, input))),
 
   append: authedProcedure
+    .meta(
+      rest('POST', '/agents/{agentId}/memories/core/{label}/append', {
+        tag: 'memories',
+        summary: 'Append to a core block',
+      }),
+    )
     .input(ZCoreAppendRequest)
     .output(ZCoreBlockResponse)
     .mutation(async ({ ctx, input }) => toCoreBlockResponse(await appendCoreBlock(ctx.em, ctx.user, input))),
 
   /** Replaces the first occurrence of `old` with `new`. */
   replace: authedProcedure
+    .meta(
+      rest('POST', '/agents/{agentId}/memories/core/{label}/replace', {
+        tag: 'memories',
+        summary: 'Replace text in a core block',
+      }),
+    )
     .input(ZCoreReplaceRequest)
     .output(ZCoreBlockResponse)
     .mutation(async ({ ctx, input }) => toCoreBlockResponse(await replaceCoreBlock(ctx.em, ctx.user, input))),
@@ -186,14 +232,18 @@ const coreRouter = router({
 
 export const memoryRouter = router({
   core: coreRouter,
-  episodic: memoryTypeRouter(episodic),
-  semantic: memoryTypeRouter(semantic),
-  procedural: memoryTypeRouter(procedural),
-  resource: memoryTypeRouter(resource),
+  episodic: memoryTypeRouter(episodic, 'episodic'),
+  semantic: memoryTypeRouter(semantic, 'semantic'),
+  procedural: memoryTypeRouter(procedural, 'procedural'),
+  resource: memoryTypeRouter(resource, 'resource'),
   vault: vaultRouter,
 
   /** Hybrid search: vector + full text + trigram, fused by reciprocal rank. */
   search: authedProcedure
+    // POST: a search carries a body (types, filters, explain), like most search APIs.
+    .meta(
+      rest('POST', '/agents/{agentId}/memories/search', { tag: 'memories', summary: 'Hybrid memory search' }),
+    )
     .input(ZSearchRequest)
     .output(ZSearchResponse)
     .query(async ({ ctx, input }) => {
@@ -214,24 +264,46 @@ export const memoryRouter = router({
     }),
 
   stats: authedProcedure
+    .meta(
+      rest('GET', '/agents/{agentId}/memories/stats', { tag: 'memories', summary: 'Memory counts per type' }),
+    )
     .input(z.object({ agentId: z.uuid() }))
     .output(ZStatsResponse)
     .query(({ ctx, input }) => memoryStats(ctx.em, ctx.user, input.agentId)),
 
   /** New content for the memory managers; answers at once with the job to follow. */
   ingest: authedProcedure
+    .meta(
+      rest('POST', '/agents/{agentId}/memories/ingest', {
+        tag: 'memories',
+        summary: 'Queue content for the memory managers',
+        status: 202,
+      }),
+    )
     .input(ZIngestRequest)
     .output(ZIngestResponse)
     .mutation(({ ctx, input }) => ingest(ctx.em, ctx.user, consolidationDeps(ctx), input)),
 
   /** A consolidation job: status, timing, token usage and, once done, the changes it made. */
   job: authedProcedure
+    .meta(
+      rest('GET', '/agents/{agentId}/memories/jobs/{jobId}', {
+        tag: 'memories',
+        summary: 'A consolidation job',
+      }),
+    )
     .input(z.object({ agentId: z.uuid(), jobId: z.uuid() }))
     .output(ZMemoryJobResponse)
     .query(async ({ ctx, input }) => toJobResponse(await getJob(ctx.em, ctx.user, input))),
 
   /** An agent's consolidation jobs, newest first. */
   jobs: authedProcedure
+    .meta(
+      rest('GET', '/agents/{agentId}/memories/jobs', {
+        tag: 'memories',
+        summary: 'Consolidation jobs, newest first',
+      }),
+    )
     .input(ZListJobsRequest)
     .output(z.object({ items: z.array(ZMemoryJobResponse), nextCursor: z.uuid().nullable() }))
     .query(async ({ ctx, input }) => {
@@ -241,12 +313,24 @@ export const memoryRouter = router({
 
   /** Every recorded change of one memory item or core block, oldest first. */
   history: authedProcedure
+    .meta(
+      rest('GET', '/agents/{agentId}/memories/history/{itemId}', {
+        tag: 'memories',
+        summary: 'Every recorded change of a memory item or core block',
+      }),
+    )
     .input(z.object({ agentId: z.uuid(), itemId: z.uuid() }))
     .output(z.array(ZHistoryEntryResponse))
     .query(({ ctx, input }) => itemHistory(ctx.em, ctx.user, input)),
 
   /** Consolidation jobs, LLM calls and tokens of an agent, totalled. */
   usage: authedProcedure
+    .meta(
+      rest('GET', '/agents/{agentId}/memories/usage', {
+        tag: 'memories',
+        summary: 'Consolidation usage totals',
+      }),
+    )
     .input(z.object({ agentId: z.uuid() }))
     .output(ZUsageResponse)
     .query(({ ctx, input }) => agentUsage(ctx.em, ctx.user, input.agentId)),

@@ -1,10 +1,17 @@
 import { ZListMessagesRequest, ZMessagePageResponse } from '../../modules/messages/message.schema.js';
 import { listMessages, toMessageResponse } from '../../modules/messages/message.service.js';
+import { rest } from '../../rest/meta.js';
 import { authedProcedure, router } from '../init.js';
 
 export const messagesRouter = router({
   /** An agent's messages, oldest first, a page at a time. */
   list: authedProcedure
+    .meta(
+      rest('GET', '/agents/{agentId}/messages', {
+        tag: 'chat',
+        summary: "An agent's messages, oldest first",
+      }),
+    )
     .input(ZListMessagesRequest)
     .output(ZMessagePageResponse)
     .query(async ({ ctx, input }) => {

@@ -1,0 +1,121 @@
+import type { TRPCError } from '@trpc/server';
+import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import {
+  createOpenApiNodeHttpHandler,
+  createProcedureCache,
+  getInputOutputParsers,
+  type OpenApiMethod,
+} from 'trpc-to-openapi';
+import type { AppServices } from '../app.js';
+import { contextOfRequest } from '../trpc/context.js';
+import { appRouter } from '../trpc/routers/_app.js';
+import { plainRestError, type RestError, restErrorOf } from './errors.js';
+import { renameFields } from './field-names.js';
+import type { ProcedureMeta } from './meta.js';
+import { streamChat } from './stream-chat.js';
+
+export const REST_PREFIX = '/api/v1';
+const MAX_BODY = '1mb';
+
+export function sendRestError(res: Response, error: RestError): void {
+  res.status(error.status).set(error.headers).json(error.body);
+}
+
+const requestIdOf = (req: Request) => (typeof req.id === 'string' ? req.id : null);
+
+/** Where trpc-to-openapi's handler reports a procedure's error for the request it served. */
+const ERROR = Symbol('restError');
+type BridgedRequest = Request & { [ERROR]?: TRPCError };
+
+/**
+ * The REST bridge at /api/v1: each procedure with a `rest(...)` route, run by trpc-to-openapi
+ * through the same middleware as tRPC (authentication, request budgets, error mapping), with
+ * snake_case names on the wire (field-names.ts), the route's success status, and errors as
+ * `{ error: { code, message, details } }`. Plus `stream-chat`, the one streaming route.
+ */
+export function restBridge(services: AppServices): express.Router {
+  const findProcedure = createProcedureCache(appRouter);
+  const handler = createOpenApiNodeHttpHandler({
+    router: appRouter,
+    // The requests are Express's (the bridge is an Express router).
+    createContext: ({ req, info }) => contextOfRequest(services, req as Request, info.connectionParams),
+    onError: ({ error, req }) => {
+      (req as BridgedRequest)[ERROR] = error;
+    },
+  });
+
+  const rest = express.Router();
+  rest.use(express.json({ limit: MAX_BODY }));
+  rest.post('/agents/:agentId/stream-chat', streamChat(services));
+
+  rest.use(async (req: BridgedRequest, res) => {
+    const match = findProcedure(req.method as OpenApiMethod, req.path.replace(/\/+$/, '') || '/');
+    if (!match?.procedure) {
+      sendRestError(
+        res,
+        plainRestError(
+          404,
+          'NOT_FOUND',
+          `No route ${req.method} ${REST_PREFIX}${req.path}`,
+          requestIdOf(req),
+        ),
+      );
+      return;
+    }
+    const { procedure } = match.procedure;
+    const { inputParser, outputParser } = getInputOutputParsers(procedure);
+    if (req.body !== undefined) req.body = renameFields(inputParser, req.body, 'in');
+    Object.defineProperty(req, 'query', {
+      value: renameFields(inputParser, { ...req.query }, 'in'),
+      configurable: true,
+      writable: true,
+    });
+
+    // The handler writes its own JSON; take it instead, to rename it and set the route's status.
+    let written: unknown;
+    const end = res.end.bind(res);
+    res.end = function (this: Response, chunk?: unknown) {
+      written = chunk;
+      return this;
+    } as typeof res.end;
+    try {
+      await handler(req, res);
+    } finally {
+      res.end = end;
+    }
+
+    const error = req[ERROR];
+    if (error) {
+      sendRestError(res, restErrorOf(error, requestIdOf(req)));
+      return;
+    }
+    const status = (procedure._def.meta as ProcedureMeta | undefined)?.restStatus ?? 200;
+    if (status === 204) {
+      res.removeHeader('content-type');
+      res.status(204).end();
+      return;
+    }
+    const data: unknown = typeof written === 'string' && written.length > 0 ? JSON.parse(written) : null;
+    res.status(status).json(renameFields(outputParser, data, 'out'));
+  });
+
+  const onBodyError: ErrorRequestHandler = (err: { type?: string; status?: number }, req, res, next) => {
+    if (err.type === 'entity.parse.failed') {
+      sendRestError(res, plainRestError(400, 'PARSE_ERROR', 'The body is not valid JSON', requestIdOf(req)));
+    } else if (err.type === 'entity.too.large') {
+      sendRestError(
+        res,
+        plainRestError(413, 'PAYLOAD_TOO_LARGE', `The body is over ${MAX_BODY}`, requestIdOf(req)),
+      );
+    } else if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+      sendRestError(
+        res,
+        plainRestError(err.status, 'BAD_REQUEST', 'The body could not be read', requestIdOf(req)),
+      );
+    } else {
+      next(err);
+    }
+  };
+  rest.use(onBodyError);
+  return rest;
+}
