@@ -65,6 +65,34 @@ describe('/metrics', () => {
     expect(body).toMatch(/^mirix_nodejs_eventloop_lag_seconds \d/m);
   });
 
+  it('counts REST calls by procedure, under one bounded route label', async () => {
+    const { token } = await signUp(harness.server, 'restmetrics');
+    const rest = (method: string, path: string, body?: unknown) =>
+      fetch(`${harness.server.url}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const before =
+      value(
+        await scrape(),
+        'mirix_trpc_procedure_duration_seconds_count{procedure="agents.list",type="query",code="OK"}',
+      ) ?? 0;
+    expect((await rest('GET', '/agents')).status).toBe(200);
+    expect((await rest('GET', '/agents/0190a000-0000-7000-8000-000000000000')).status).toBe(404);
+    const body = await scrape();
+    expect(
+      value(
+        body,
+        'mirix_trpc_procedure_duration_seconds_count{procedure="agents.list",type="query",code="OK"}',
+      ),
+    ).toBe(before + 1);
+    expect(
+      value(body, 'mirix_http_request_duration_seconds_count{method="GET",route="/api/v1",status="404"}'),
+    ).toBe(1);
+    expect(body).not.toContain('0190a000-0000-7000-8000-000000000000');
+  });
+
   it('labels HTTP routes without ids or query strings', async () => {
     await fetch(`${harness.server.url}/no/such/route/0190a000-0000-7000-8000-000000000000?token=secret`);
     const body = await scrape();
