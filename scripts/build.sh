@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm run build [-- OUT_DIR]`: compiles the server, workers and migrations to JavaScript
+# (default dist/), with the files they read at run time: the memory managers' prompts, and
+# package.json (ESM "type" and the version the API reports).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-dist}"
+rm -rf "$out"
+node_modules/.bin/tsc -p tsconfig.build.json --outDir "$out"
+cp -r workers/prompts "$out/workers/"
+cp package.json "$out/"
+echo "built $out"
