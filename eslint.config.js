@@ -31,8 +31,9 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   {
-    // The REST tests read untyped JSON over fetch, as a client in any language would.
-    files: ['tests/integration/rest.test.ts'],
+    // These tests read untyped JSON and YAML (REST bodies over fetch, as a client in any language
+    // would; deployment manifests), and assert on its shape.
+    files: ['tests/integration/rest.test.ts', 'tests/unit/deployment.test.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

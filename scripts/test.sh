@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/ensure-deps.sh
+bash scripts/test-tools.sh
 eval "$(bash scripts/services.sh)"
 exec node_modules/.bin/vitest run "$@"
