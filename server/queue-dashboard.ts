@@ -2,9 +2,11 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
-import type { RequestHandler, Router } from 'express';
+import type { RequestHandler, Response, Router } from 'express';
 import type { AppServices } from './app.js';
-import { AppError } from './errors.js';
+import { AppError, AppErrorCode } from './errors.js';
+import { isApiKey } from './modules/auth/api-keys.js';
+import { spendAnonymous, spendBudget } from './rest/public-route.js';
 import { authenticate } from './modules/auth/auth.service.js';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
@@ -20,22 +22,32 @@ function credentialOf(req: Parameters<RequestHandler>[0]): string | null {
   return null;
 }
 
-/** Superusers only: 401 without valid credentials, 403 for everyone else. */
+/**
+ * Superusers only: 401 without valid credentials, 403 for everyone else. Requests spend the
+ * caller's budget like any API call (the address's anonymous budget when the credentials fail).
+ */
 function superusersOnly(services: AppServices): RequestHandler {
+  const unauthorized = (res: Response, message: string) =>
+    res.status(401).json({ error: { code: 'UNAUTHORIZED', message } });
   return (req, res, next) => {
     const credential = credentialOf(req);
     if (!credential) {
-      res.status(401).json({ error: { code: 'UNAUTHORIZED', message: 'Authentication required' } });
+      spendBudget(req, res, next, spendAnonymous(services, req), () =>
+        unauthorized(res, 'Authentication required'),
+      );
       return;
     }
     authenticate(services.orm.em.fork(), services.tokens, credential)
       .then((user) => {
-        if (user.isSuperuser) return next();
-        res.status(403).json({ error: { code: 'FORBIDDEN', message: 'Superuser only' } });
+        const apiKey = isApiKey(credential) ? credential : null;
+        spendBudget(req, res, next, services.requestLimiter.consumeCaller(user.id, apiKey), () => {
+          if (user.isSuperuser) return next();
+          res.status(403).json({ error: { code: 'FORBIDDEN', message: 'Superuser only' } });
+        });
       })
       .catch((err: unknown) => {
-        if (err instanceof AppError) {
-          res.status(401).json({ error: { code: 'UNAUTHORIZED', message: err.message } });
+        if (err instanceof AppError && err.code === AppErrorCode.Unauthorized) {
+          spendBudget(req, res, next, spendAnonymous(services, req), () => unauthorized(res, err.message));
           return;
         }
         next(err);

@@ -442,13 +442,19 @@ describe('request budgets over REST', () => {
     expect(over.json.error.details.retry_after_seconds).toBe(Number(over.headers.get('retry-after')));
   });
 
-  it('counts calls without valid credentials against the address, docs included', async () => {
+  it('counts calls without valid credentials against the address: REST, docs and the queue dashboard', async () => {
     const anonymous = restClient(limited, 'garbage-token');
     const statuses: number[] = [];
-    for (let i = 0; i < 2; i++) statuses.push((await anonymous.get('/agents')).status);
-    statuses.push((await fetch(`${limited.url}/api/openapi.json`)).status);
     statuses.push((await anonymous.get('/agents')).status);
+    statuses.push((await fetch(`${limited.url}/admin/queues`)).status);
+    statuses.push((await fetch(`${limited.url}/api/openapi.json`)).status);
+    const over = await anonymous.get('/agents');
+    statuses.push(over.status);
     expect(statuses).toEqual([401, 401, 200, 429]);
+    expectRestError(over, 429, 'TOO_MANY_REQUESTS');
     expect((await fetch(`${limited.url}/api/openapi.json`)).status).toBe(429);
+    const dashboard = await fetch(`${limited.url}/admin/queues`);
+    expect(dashboard.status).toBe(429);
+    expect(Number(dashboard.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 });
