@@ -1680,6 +1680,12 @@ export interface operations {
                                 completion_tokens: number;
                                 total_tokens: number;
                             } | null;
+                            /** @enum {string} */
+                            status: "complete" | "failed" | "interrupted";
+                            error: {
+                                code: string;
+                                message: string;
+                            } | null;
                             created_at: string;
                         }[];
                         next_cursor: string | null;

@@ -200,6 +200,35 @@ describe('stream-chat over SSE', () => {
     ]);
   });
 
+  it('a client closing the connection cancels the upstream request and keeps the partial answer', async () => {
+    const { api, login } = await restUser(server, 'streamabort');
+    const agentId = (await api.post('/agents', { name: 'slow' })).json.id;
+    const full = 'one two three four five six seven eight nine ten';
+    const cancelledBefore = harness.openai.streamsCancelled;
+    // The provider goes quiet after one chunk: only the client's leaving can end its request.
+    harness.openai.replies.push({ text: full, chunkSize: 4, stallAfterChunks: 1 });
+    const controller = new AbortController();
+    const res = await fetch(`${server.url}/api/v1/agents/${agentId}/stream-chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${login.access_token}` },
+      body: JSON.stringify({ message: 'count slowly' }),
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    let seen = '';
+    while (!seen.includes('"event":"content"')) seen += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+
+    await expect
+      .poll(async () => (await api.get(`/agents/${agentId}/messages`)).json.items.length, { timeout: 10_000 })
+      .toBe(2);
+    const [, assistant] = (await api.get(`/agents/${agentId}/messages`)).json.items;
+    expect(assistant).toMatchObject({ role: 'assistant', status: 'interrupted', error: null });
+    expect(full.startsWith(assistant.content)).toBe(true);
+    expect(assistant.content.length).toBeLessThan(full.length);
+    await expect.poll(() => harness.openai.streamsCancelled, { timeout: 10_000 }).toBe(cancelledBefore + 1);
+  });
+
   it('ends with an error event and [DONE] when the provider fails', async () => {
     const { api, login } = await restUser(server, 'streamfail');
     const agentId = (await api.post('/agents', { name: 'x' })).json.id;

@@ -59,6 +59,10 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const orm = opts.orm ?? (await MikroORM.init(testOrmConfig(db!.url)));
   const redis = createApiRedis(opts.redisUrl ?? inject('redisUrl'));
   redis.on('error', () => {});
+  // Commands fail fast until the connection is ready (no offline queue): a rate limit consumed
+  // before then would be counted by the in-memory stand-in, not in Redis. Start tests connected.
+  if (!opts.redisUrl && redis.status !== 'ready')
+    await new Promise((resolve) => redis.once('ready', resolve));
   const logs: string[] = [];
   const logger = createLogger(
     { LOG_LEVEL: 'debug' },

@@ -18,6 +18,10 @@ export const ZMessageResponse = z.object({
   tokenUsage: z
     .object({ promptTokens: z.number(), completionTokens: z.number(), totalTokens: z.number() })
     .nullable(),
+  /** An assistant message is `interrupted` when the client left mid-stream, `failed` when the provider did. */
+  status: z.enum(['complete', 'failed', 'interrupted']),
+  /** Why a turn failed (the same code and message the caller was given). */
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
   createdAt: z.date(),
 });
 export type TMessageResponse = z.infer<typeof ZMessageResponse>;

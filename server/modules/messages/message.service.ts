@@ -13,6 +13,8 @@ export function toMessageResponse(message: Message): TMessageResponse {
     content: message.content,
     senderId: message.senderId,
     tokenUsage: message.tokenUsage,
+    status: message.metadata?.status ?? 'complete',
+    error: message.metadata?.error ?? null,
     createdAt: message.createdAt,
   };
 }
