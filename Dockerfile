@@ -17,6 +17,8 @@ COPY server server
 COPY workers workers
 COPY shared shared
 COPY migrations migrations
+COPY client client
+COPY web web
 RUN npm run build
 
 # 2. Production dependencies only (argon2 ships prebuilt binaries for linux/glibc).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run build [-- OUT_DIR]`: compiles the server, workers and migrations to JavaScript
 # (default dist/), with the files they read at run time: the memory managers' prompts, and
-# package.json (ESM "type" and the version the API reports).
+# package.json (ESM "type" and the version the API reports); and the web app, built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-dist}"
@@ -9,4 +9,6 @@ rm -rf "$out"
 node_modules/.bin/tsc -p tsconfig.build.json --outDir "$out"
 cp -r workers/prompts "$out/workers/"
 cp package.json "$out/"
+# The web app, beside the compiled server (server/web-app.ts serves it from there).
+node_modules/.bin/vite build --config web/vite.config.ts --outDir "$(realpath -m "$out")/web/dist" --logLevel warn
 echo "built $out"

@@ -14,6 +14,7 @@ import { RequestLimiter } from './modules/auth/request-limiter.js';
 import responseTime from 'response-time';
 import type { Env } from './env.js';
 import { checkReadiness } from './health.js';
+import { webApp } from './web-app.js';
 import swaggerUi from 'swagger-ui-express';
 import { REST_PREFIX, restBridge } from './rest/bridge.js';
 import { publicRoute } from './rest/public-route.js';
@@ -205,6 +206,9 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
       },
     }),
   );
+
+  // The web app (web/), built: one process and one port serve the API and the pages.
+  app.use(webApp());
 
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route' } });

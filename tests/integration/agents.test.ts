@@ -196,3 +196,17 @@ describe('admin.listAgents', () => {
     await expectTRPCError(carol.client.admin.listAgents.query({}), 'FORBIDDEN', 403);
   });
 });
+
+describe('admin.listUsers', () => {
+  it('lists accounts for a superuser, never their password hashes, and is FORBIDDEN to others', async () => {
+    const admin = await signUp(server, 'root');
+    await server.orm.em.fork().nativeUpdate(User, { id: admin.user.id }, { isSuperuser: true });
+    const erin = await signUp(server, 'erin');
+    const page = await admin.client.admin.listUsers.query({ limit: 200 });
+    expect(page.items.map((u) => u.id)).toEqual(expect.arrayContaining([admin.user.id, erin.user.id]));
+    expect(page.items.find((u) => u.id === admin.user.id)?.isSuperuser).toBe(true);
+    expect(page.total).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(page)).not.toMatch(/argon2|password/i);
+    await expectTRPCError(erin.client.admin.listUsers.query({}), 'FORBIDDEN', 403);
+  });
+});

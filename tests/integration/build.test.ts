@@ -47,6 +47,7 @@ describe('the JavaScript build', () => {
       'workers/main.js',
       'workers/prompts/purposes.json',
       'package.json',
+      'web/dist/index.html',
     ]) {
       expect(existsSync(join(out, file)), file).toBe(true);
     }
@@ -68,6 +69,13 @@ describe('the JavaScript build', () => {
       const base = `http://127.0.0.1:${/"port":(\d+)/.exec(api.output.stdout)![1]}`;
       expect((await fetch(`${base}/health`)).status).toBe(200);
       expect((await fetch(`${base}/ready`)).status).toBe(200);
+      // The web app, from the same process and port; its client-side routes survive a reload.
+      for (const page of ['/', '/agents/some-id/chat']) {
+        const res = await fetch(`${base}${page}`, { headers: { accept: 'text/html' } });
+        expect(res.status).toBe(200);
+        expect(await res.text()).toContain('<div id="root">');
+      }
+      expect((await fetch(`${base}/api/v1/nope`)).status).toBe(404);
       const registered = await fetch(`${base}/api/v1/auth/register`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

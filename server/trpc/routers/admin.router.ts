@@ -1,9 +1,40 @@
+import { z } from 'zod';
 import { ZAdminListAgentsRequest, ZAgentListResponse } from '../../modules/agents/agent.schema.js';
 import { listAllAgents, toAgentResponse } from '../../modules/agents/agent.service.js';
+import { ZUserResponse } from '../../modules/auth/auth.schema.js';
+import { toUserResponse } from '../../modules/auth/auth.service.js';
+import { listUsers } from '../../modules/users/user.service.js';
 import { rest } from '../../rest/meta.js';
 import { adminProcedure, router } from '../init.js';
 
+const ZPage = z.object({
+  skip: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(200).default(50),
+});
+
 export const adminRouter = router({
+  /** Every account, newest first (superusers only). */
+  listUsers: adminProcedure
+    .meta(rest('GET', '/admin/users', { tag: 'admin', summary: 'Every account (superusers only)' }))
+    .input(ZPage)
+    .output(
+      z.object({
+        items: z.array(ZUserResponse),
+        total: z.number().int(),
+        skip: z.number(),
+        limit: z.number(),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const page = await listUsers(ctx.em, input);
+      return {
+        items: page.items.map(toUserResponse),
+        total: page.total,
+        skip: input.skip,
+        limit: input.limit,
+      };
+    }),
+
   /** Every user's agents, newest first (superusers only). */
   listAgents: adminProcedure
     .meta(rest('GET', '/admin/agents', { tag: 'admin', summary: "Every user's agents (superusers only)" }))
