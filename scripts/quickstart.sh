@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to a running server on :8000:
-# dependencies, PostgreSQL + pgvector + Redis, .env, migrations, development seeds, then the API.
+# dependencies, PostgreSQL + pgvector + Redis, .env, migrations, development seeds, the web app's
+# bundle, then the API (which serves the web app at /) and the worker.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,6 +21,8 @@ fi
 
 npm run --silent db:migrate
 npm run --silent db:seed
+echo "[quickstart] building the web app (web/dist)" >&2
+npm run --silent build:web -- --logLevel warn
 echo "[quickstart] starting the worker and the API on http://localhost:${PORT:-8000} (Ctrl-C stops both)" >&2
 npm run --silent worker &
 worker_pid=$!

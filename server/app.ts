@@ -61,6 +61,8 @@ export interface AppDeps {
   logger: Logger;
   /** Namespace for this app's Redis keys (tests give each app its own). */
   redisKeyPrefix?: string;
+  /** The built web app to serve at / (default: web/dist beside the server). */
+  webRoot?: string;
 }
 
 /** Long-lived collaborators that procedures reach through `ctx.services`. */
@@ -208,7 +210,7 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
   );
 
   // The web app (web/), built: one process and one port serve the API and the pages.
-  app.use(webApp());
+  app.use(webApp(deps.webRoot));
 
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route' } });

@@ -11,7 +11,10 @@ export interface ChatHarness {
 }
 
 /** A test server whose OpenAI and Anthropic providers are the loopback fakes. */
-export async function startChatHarness(env: Partial<AppEnv> = {}): Promise<ChatHarness> {
+export async function startChatHarness(
+  env: Partial<AppEnv> = {},
+  opts: { webRoot?: string } = {},
+): Promise<ChatHarness> {
   const openai = await startFakeOpenAI({ dim: 8 });
   const anthropic = await startFakeAnthropic();
   const server = await startTestServer({
@@ -22,6 +25,7 @@ export async function startChatHarness(env: Partial<AppEnv> = {}): Promise<ChatH
       ANTHROPIC_API_KEY: 'ak-test',
       ...env,
     },
+    ...opts,
   });
   return {
     server,

@@ -42,6 +42,8 @@ export interface TestServerOptions {
   /** Use this ORM instead of one on a fresh database (the caller closes it). */
   orm?: MikroORM;
   redisUrl?: string;
+  /** A built web app to serve at / (the end-to-end tests build their own). */
+  webRoot?: string;
 }
 
 /** ORM settings for tests: small pool, short timeouts, driver chatter to a silent logger. */
@@ -97,7 +99,14 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     CONSOLIDATE_BACKOFF_MS: 200,
     ...opts.env,
   };
-  const { app, services } = createApp({ env, orm, redis, logger, redisKeyPrefix: `test:${randomUUID()}` });
+  const { app, services } = createApp({
+    env,
+    orm,
+    redis,
+    logger,
+    redisKeyPrefix: `test:${randomUUID()}`,
+    ...(opts.webRoot && { webRoot: opts.webRoot }),
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -1,4 +1,4 @@
-import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 
 /**
  * The session: only the access token is kept in the browser (localStorage), nothing else. The
@@ -27,10 +27,11 @@ const SessionContext = createContext<Session | null>(null);
 
 export function SessionProvider({ children, onChange }: { children: ReactNode; onChange: () => void }) {
   const [token, setToken] = useState(readToken);
+  // The cookie lasts as long as the browser session; the token may outlive it in localStorage.
+  useEffect(() => writeCookie(token), [token]);
   const signIn = useCallback(
     (t: string) => {
       window.localStorage.setItem(KEY, t);
-      writeCookie(t);
       setToken(t);
       onChange();
     },
@@ -38,7 +39,6 @@ export function SessionProvider({ children, onChange }: { children: ReactNode; o
   );
   const signOut = useCallback(() => {
     window.localStorage.removeItem(KEY);
-    writeCookie(null);
     setToken(null);
     onChange();
   }, [onChange]);

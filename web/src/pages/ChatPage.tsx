@@ -57,7 +57,10 @@ export function ChatPage({ agentId }: { agentId: string }) {
   const busy = turns.some((t) => t.phase === 'thinking' || t.phase === 'streaming');
 
   useEffect(() => () => stop.current?.(), []);
-  useEffect(() => end.current?.scrollIntoView?.({ block: 'end' }), [turns]);
+  useEffect(() => {
+    // Braces: scrollIntoView returns a promise in newer browsers, and an effect may return only a cleanup.
+    void end.current?.scrollIntoView({ block: 'end' });
+  }, [turns]);
 
   const update = (key: number, change: (t: Turn) => Partial<Turn>) =>
     setTurns((all) => all.map((t) => (t.key === key ? { ...t, ...change(t) } : t)));
