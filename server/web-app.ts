@@ -35,7 +35,8 @@ export function webApp(root = WEB_ROOT): Router {
   router.use(express.static(root, { index: false, maxAge: '1h' }));
   router.get('/{*page}', (req, res, next) => {
     if (API_PREFIXES.some((p) => req.path === p.replace(/\/$/, '') || req.path.startsWith(p))) return next();
-    if (!req.accepts('html')) return next();
+    // Pages for browsers (which ask for HTML first); API clients (`*/*`, JSON) keep the JSON 404.
+    if (req.accepts(['json', 'html']) !== 'html') return next();
     res.setHeader('cache-control', 'no-cache');
     res.sendFile(index);
   });

@@ -75,7 +75,11 @@ describe('the JavaScript build', () => {
         expect(res.status).toBe(200);
         expect(await res.text()).toContain('<div id="root">');
       }
-      expect((await fetch(`${base}/api/v1/nope`)).status).toBe(404);
+      expect((await fetch(`${base}/api/v1/nope`, { headers: { accept: 'text/html' } })).status).toBe(404);
+      // API clients asking for anything (*/*) still get the JSON 404 on unknown paths.
+      const unknown = await fetch(`${base}/no/such/page`);
+      expect(unknown.status).toBe(404);
+      expect(await unknown.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
       const registered = await fetch(`${base}/api/v1/auth/register`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
