@@ -26,11 +26,16 @@ export const REDACT_PATHS = [
   '*.secret',
 ];
 
-export function createLogger(env: Pick<Env, 'LOG_LEVEL'>, destination?: DestinationStream): Logger {
+export function createLogger(
+  env: Pick<Env, 'LOG_LEVEL'>,
+  destination?: DestinationStream,
+  /** The `service` field of every line: which process wrote it. */
+  service = 'mirix-api',
+): Logger {
   return pino(
     {
       level: env.LOG_LEVEL,
-      base: { service: 'mirix-api' },
+      base: { service },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: { err: pino.stdSerializers.err },
     },

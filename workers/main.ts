@@ -11,7 +11,7 @@ import { WorkerMetrics } from './metrics.js';
 import { VaultCipher } from '../server/modules/memory/vault-cipher.js';
 
 const { env } = loadEnvOrExit();
-const logger = createLogger(env).child({ service: 'mirix-worker' });
+const logger = createLogger(env, undefined, 'mirix-worker');
 const orm = await initOrm(env, logger);
 await exitOnEmbeddingMismatch(orm, env.EMBEDDING_DIM, logger);
 

@@ -12,7 +12,9 @@ import { signUp, startTestConsolidateWorker, startTestWorker } from '../support/
  * The web app in Debian's Chromium (playwright-core) against the real server, PostgreSQL, Redis,
  * both workers and the fake OpenAI server. The README's screenshots come from here.
  */
-const SCREENSHOTS = resolve(import.meta.dirname, '../../docs/screenshots');
+// The README's (docs/screenshots) with `npm run screenshots`; otherwise beside the failure shots.
+const SCREENSHOTS =
+  process.env.MIRIX_SCREENSHOTS_DIR ?? resolve(import.meta.dirname, '../../test-results/e2e/pages');
 
 let harness: ChatHarness;
 let browser: Browser;
