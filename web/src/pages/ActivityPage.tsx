@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { Link } from 'wouter';
-import { Empty, ErrorNote, Loading } from '../components/States.js';
+import { QueryView } from '../components/States.js';
 import { useTRPC } from '../trpc.js';
 
 export function ActivityPage({ agentId }: { agentId: string }) {
@@ -36,51 +36,52 @@ export function ActivityPage({ agentId }: { agentId: string }) {
           {usage.data.llmCalls} LLM call(s), {usage.data.totalTokens} tokens
         </p>
       )}
-      {jobs.isPending ? (
-        <Loading what="jobs" />
-      ) : jobs.error ? (
-        <ErrorNote error={jobs.error} />
-      ) : jobs.data.items.length === 0 ? (
-        <Empty>No consolidation jobs yet: they start after each chat turn, or from memory.ingest.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table aria-label="Recent consolidation jobs">
-            <thead>
-              <tr>
-                <th scope="col">Queued</th>
-                <th scope="col">Source</th>
-                <th scope="col">Status</th>
-                <th scope="col">Changes</th>
-                <th scope="col">Tokens</th>
-                <th scope="col">Error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {jobs.data.items.map((j) => (
-                <tr key={j.jobId}>
-                  <td>{j.createdAt.toLocaleString()}</td>
-                  <td>{j.source}</td>
-                  <td>
-                    <span className={`status status-${j.status}`}>{j.status}</span>
-                    {j.attempts > 1 && <span className="muted"> ({j.attempts} attempts)</span>}
-                  </td>
-                  <td>
-                    {j.changes.length === 0
-                      ? '–'
-                      : j.changes.map((c) => (
-                          <div key={`${c.itemId}-${c.operation}`}>
-                            {c.operation} {c.memoryType}: {c.label}
-                          </div>
-                        ))}
-                  </td>
-                  <td>{j.usage.totalTokens}</td>
-                  <td>{j.error ? `${j.error.code}: ${j.error.message}` : '–'}</td>
+      <QueryView
+        query={jobs}
+        what="jobs"
+        isEmpty={(data) => data.items.length === 0}
+        empty={<>No consolidation jobs yet: they start after each chat turn, or from memory.ingest.</>}
+      >
+        {(data) => (
+          <div className="table-wrap">
+            <table aria-label="Recent consolidation jobs">
+              <thead>
+                <tr>
+                  <th scope="col">Queued</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Changes</th>
+                  <th scope="col">Tokens</th>
+                  <th scope="col">Error</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+              </thead>
+              <tbody>
+                {data.items.map((j) => (
+                  <tr key={j.jobId}>
+                    <td>{j.createdAt.toLocaleString()}</td>
+                    <td>{j.source}</td>
+                    <td>
+                      <span className={`status status-${j.status}`}>{j.status}</span>
+                      {j.attempts > 1 && <span className="muted"> ({j.attempts} attempts)</span>}
+                    </td>
+                    <td>
+                      {j.changes.length === 0
+                        ? '–'
+                        : j.changes.map((c) => (
+                            <div key={`${c.itemId}-${c.operation}`}>
+                              {c.operation} {c.memoryType}: {c.label}
+                            </div>
+                          ))}
+                    </td>
+                    <td>{j.usage.totalTokens}</td>
+                    <td>{j.error ? `${j.error.code}: ${j.error.message}` : '–'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </QueryView>
     </>
   );
 }

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { Empty, ErrorNote, Loading } from '../components/States.js';
+import { ErrorNote, Loading, QueryView } from '../components/States.js';
 import { useTRPC } from '../trpc.js';
 
 export function AdminPage() {
@@ -24,73 +24,75 @@ export function AdminPage() {
         <a href="/admin/queues">Queue dashboard</a> (BullMQ jobs: embeddings and consolidation)
       </p>
       <h2>Users</h2>
-      {users.isPending ? (
-        <Loading what="users" />
-      ) : users.error ? (
-        <ErrorNote error={users.error} />
-      ) : users.data.items.length === 0 ? (
-        <Empty>No users.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table aria-label="Users">
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Active</th>
-                <th scope="col">Joined</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.items.map((u) => (
-                <tr key={u.id}>
-                  <td>{u.username}</td>
-                  <td>{u.email}</td>
-                  <td>{u.isSuperuser ? 'superuser' : 'user'}</td>
-                  <td>{u.isActive ? 'yes' : 'no'}</td>
-                  <td>{u.createdAt.toLocaleDateString()}</td>
+      <QueryView
+        query={users}
+        what="users"
+        isEmpty={(data) => data.items.length === 0}
+        empty={<>No users.</>}
+      >
+        {(data) => (
+          <div className="table-wrap">
+            <table aria-label="Users">
+              <thead>
+                <tr>
+                  <th scope="col">Username</th>
+                  <th scope="col">Email</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Active</th>
+                  <th scope="col">Joined</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+              </thead>
+              <tbody>
+                {data.items.map((u) => (
+                  <tr key={u.id}>
+                    <td>{u.username}</td>
+                    <td>{u.email}</td>
+                    <td>{u.isSuperuser ? 'superuser' : 'user'}</td>
+                    <td>{u.isActive ? 'yes' : 'no'}</td>
+                    <td>{u.createdAt.toLocaleDateString()}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </QueryView>
       <h2>Agents across users</h2>
-      {agents.isPending ? (
-        <Loading what="agents" />
-      ) : agents.error ? (
-        <ErrorNote error={agents.error} />
-      ) : agents.data.items.length === 0 ? (
-        <Empty>No agents.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table aria-label="Agents across users">
-            <thead>
-              <tr>
-                <th scope="col">Agent</th>
-                <th scope="col">Owner</th>
-                <th scope="col">Type</th>
-                <th scope="col">Model</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {agents.data.items.map((a) => (
-                <tr key={a.id}>
-                  <td>{a.name}</td>
-                  <td>{owner.get(a.ownerId) ?? a.ownerId.slice(0, 8)}</td>
-                  <td>{a.agentType}</td>
-                  <td>
-                    {a.modelConfig.provider} / {a.modelConfig.model}
-                  </td>
-                  <td>{a.createdAt.toLocaleDateString()}</td>
+      <QueryView
+        query={agents}
+        what="agents"
+        isEmpty={(data) => data.items.length === 0}
+        empty={<>No agents.</>}
+      >
+        {(data) => (
+          <div className="table-wrap">
+            <table aria-label="Agents across users">
+              <thead>
+                <tr>
+                  <th scope="col">Agent</th>
+                  <th scope="col">Owner</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Model</th>
+                  <th scope="col">Created</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+              </thead>
+              <tbody>
+                {data.items.map((a) => (
+                  <tr key={a.id}>
+                    <td>{a.name}</td>
+                    <td>{owner.get(a.ownerId) ?? a.ownerId.slice(0, 8)}</td>
+                    <td>{a.agentType}</td>
+                    <td>
+                      {a.modelConfig.provider} / {a.modelConfig.model}
+                    </td>
+                    <td>{a.createdAt.toLocaleDateString()}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </QueryView>
     </>
   );
 }

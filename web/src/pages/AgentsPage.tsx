@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'wouter';
-import { Empty, ErrorNote, Field, Loading } from '../components/States.js';
+import { ErrorNote, Field, QueryView } from '../components/States.js';
 import { type RouterOutputs, useTRPC } from '../trpc.js';
 
 type Agent = RouterOutputs['agents']['get'];
@@ -208,19 +208,20 @@ export function AgentsPage() {
         </form>
       </section>
       <section aria-label="Your agents">
-        {agents.isPending ? (
-          <Loading what="agents" />
-        ) : agents.error ? (
-          <ErrorNote error={agents.error} />
-        ) : agents.data.items.length === 0 ? (
-          <Empty>No agents yet: create one above.</Empty>
-        ) : (
-          <ul className="list">
-            {agents.data.items.map((a) => (
-              <AgentRow key={a.id} agent={a} />
-            ))}
-          </ul>
-        )}
+        <QueryView
+          query={agents}
+          what="agents"
+          isEmpty={(data) => data.items.length === 0}
+          empty={<>No agents yet: create one above.</>}
+        >
+          {(data) => (
+            <ul className="list">
+              {data.items.map((a) => (
+                <AgentRow key={a.id} agent={a} />
+              ))}
+            </ul>
+          )}
+        </QueryView>
       </section>
     </>
   );

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'wouter';
-import { Empty, ErrorNote, Field, Loading } from '../components/States.js';
+import { Empty, ErrorNote, QueryView, Field, Loading } from '../components/States.js';
 import { type RouterOutputs, useTRPC, useTRPCClient } from '../trpc.js';
 
 type Summary = RouterOutputs['memory']['semantic']['list']['items'][number];
@@ -209,19 +209,20 @@ function TypeList({ agentId, type }: { agentId: string; type: ListType }) {
           placeholder="Contains…"
         />
       </Field>
-      {list.isPending ? (
-        <Loading what="memories" />
-      ) : list.error ? (
-        <ErrorNote error={list.error} />
-      ) : list.data.items.length === 0 ? (
-        <Empty>{contains ? 'Nothing matches this filter.' : 'No memories of this type yet.'}</Empty>
-      ) : (
-        <ul className="list">
-          {list.data.items.map((item) => (
-            <ItemRow key={item.id} agentId={agentId} type={type} item={item} />
-          ))}
-        </ul>
-      )}
+      <QueryView
+        query={list}
+        what="memories"
+        isEmpty={(data) => data.items.length === 0}
+        empty={contains ? 'Nothing matches this filter.' : 'No memories of this type yet.'}
+      >
+        {(data) => (
+          <ul className="list">
+            {data.items.map((item) => (
+              <ItemRow key={item.id} agentId={agentId} type={type} item={item} />
+            ))}
+          </ul>
+        )}
+      </QueryView>
     </>
   );
 }
@@ -307,47 +308,50 @@ function Search({ agentId }: { agentId: string }) {
         </Field>
         <button type="submit">Search</button>
       </form>
-      {query === null ? null : results.isPending ? (
-        <Loading what="results" />
-      ) : results.error ? (
-        <ErrorNote error={results.error} />
-      ) : results.data.items.length === 0 ? (
-        <Empty>No memory matches “{query}”.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table aria-label="Search results">
-            <caption>
-              Fused ranking (reciprocal rank fusion) over {results.data.methods.join(', ')}; per signal: rank
-              (score)
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">Type</th>
-                <th scope="col">Memory</th>
-                <th scope="col">Score</th>
-                <th scope="col">Vector</th>
-                <th scope="col">Full text</th>
-                <th scope="col">Trigram</th>
-              </tr>
-            </thead>
-            <tbody>
-              {results.data.items.map((hit, i) => (
-                <tr key={hit.item.id}>
-                  <td>{i + 1}</td>
-                  <td>
-                    <span className={`tag tag-${hit.item.type}`}>{hit.item.type}</span>
-                  </td>
-                  <td>{titleOf(hit.item)}</td>
-                  <td>{hit.score.toFixed(4)}</td>
-                  <td>{signal(hit.explain?.vector)}</td>
-                  <td>{signal(hit.explain?.fulltext)}</td>
-                  <td>{signal(hit.explain?.trigram)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+      {query !== null && (
+        <QueryView
+          query={results}
+          what="results"
+          isEmpty={(data) => data.items.length === 0}
+          empty={<>No memory matches “{query}”.</>}
+        >
+          {(data) => (
+            <div className="table-wrap">
+              <table aria-label="Search results">
+                <caption>
+                  Fused ranking (reciprocal rank fusion) over {data.methods.join(', ')}; per signal: rank
+                  (score)
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">#</th>
+                    <th scope="col">Type</th>
+                    <th scope="col">Memory</th>
+                    <th scope="col">Score</th>
+                    <th scope="col">Vector</th>
+                    <th scope="col">Full text</th>
+                    <th scope="col">Trigram</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.items.map((hit, i) => (
+                    <tr key={hit.item.id}>
+                      <td>{i + 1}</td>
+                      <td>
+                        <span className={`tag tag-${hit.item.type}`}>{hit.item.type}</span>
+                      </td>
+                      <td>{titleOf(hit.item)}</td>
+                      <td>{hit.score.toFixed(4)}</td>
+                      <td>{signal(hit.explain?.vector)}</td>
+                      <td>{signal(hit.explain?.fulltext)}</td>
+                      <td>{signal(hit.explain?.trigram)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </QueryView>
       )}
     </>
   );
