@@ -1703,6 +1703,13 @@ export interface operations {
                                 code: string;
                                 message: string;
                             } | null;
+                            memories_used: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                type: "episodic" | "semantic" | "procedural" | "resource" | "knowledge_vault";
+                                title: string;
+                            }[];
                             created_at: string;
                         }[];
                         next_cursor: string | null;
@@ -6299,6 +6306,7 @@ export interface operations {
                             id: string;
                             /** @enum {string} */
                             type: "episodic" | "semantic" | "procedural" | "resource" | "knowledge_vault";
+                            title: string;
                         }[];
                         usage: {
                             prompt_tokens: number;

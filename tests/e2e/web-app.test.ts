@@ -120,6 +120,10 @@ describe('the web app', () => {
     await page.getByText('1 memory used').click();
     await page.getByRole('listitem').filter({ hasText: 'Launch date' }).getByText('Semantic').waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'chat.png') });
+    // After a reload the reply, now from the history, still lists its memories.
+    await page.reload();
+    await page.getByText('1 memory used').click();
+    await page.getByRole('listitem').filter({ hasText: 'Launch date' }).getByText('Semantic').waitFor();
 
     harness.openai.replies.push({ status: 401 });
     await page.getByLabel('Message', { exact: true }).fill('Again?');

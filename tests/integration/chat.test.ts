@@ -92,6 +92,11 @@ describe.each(['openai', 'anthropic'] as const)('chat.send with %s', (provider) 
     ]);
     expect(page.items[1]?.id).toBe(res.assistantMessageId);
     expect(page.items[1]?.tokenUsage).toEqual(res.usage);
+    // The reply keeps what its prompt carried: the fact, and the medium vault item by caption only.
+    expect(page.items[1]?.memoriesUsed).toEqual(res.memoriesUsed);
+    expect(page.items[1]?.memoriesUsed).toContainEqual({ id: fact.id, type: 'semantic', title: 'Launch' });
+    expect(JSON.stringify(page)).not.toContain('sk-medium-secret');
+    expect(page.items[0]?.memoriesUsed).toEqual([]);
 
     const queue = new Queue(QUEUES.consolidate, {
       connection: workerRedisOptions(inject('redisUrl')),

@@ -132,7 +132,7 @@ export async function sendMessage(
     deps.metrics?.recordLlmUsage(agent.modelConfig.provider, completion.usage);
     const assistant = await finishTurn(em, deps, agent, userMessage, completion.text, completion.usage, {
       status: 'complete',
-      memoriesUsed: used.map((u) => u.id),
+      memoriesUsed: used,
     });
     return {
       response: completion.text,
@@ -301,7 +301,7 @@ export async function* streamMessage(
     if (signal?.aborted) return;
     const assistant = await finishTurn(em, deps, agent, userMessage, text, usage, {
       status: 'complete',
-      memoriesUsed: used.map((u) => u.id),
+      memoriesUsed: used,
     });
     settled = true;
     yield { type: 'complete', message: text, assistantMessageId: assistant.id, usage };

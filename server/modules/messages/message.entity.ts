@@ -1,6 +1,7 @@
 import { Entity, Enum, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { BaseEntity } from '../../db/base.entity.js';
 import { Agent } from '../agents/agent.entity.js';
+import type { MemoryType } from '../memory/memory.types.js';
 
 export const MESSAGE_ROLES = ['user', 'assistant', 'system', 'tool'] as const;
 export type MessageRole = (typeof MESSAGE_ROLES)[number];
@@ -11,11 +12,17 @@ export interface TokenUsage {
   totalTokens: number;
 }
 
+export interface UsedMemory {
+  id: string;
+  type: MemoryType;
+  title: string;
+}
+
 export interface MessageMetadata {
   status: 'complete' | 'failed' | 'interrupted';
   error?: { code: string; message: string };
-  /** Ids of the memories that were put in the prompt for this turn. */
-  memoriesUsed?: string[];
+  /** The memories that were put in the prompt for this turn (a vault item by its caption only). */
+  memoriesUsed?: UsedMemory[];
   provider?: string;
   model?: string;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MESSAGE_ROLES } from './message.entity.js';
+import { MEMORY_TYPES } from '../memory/memory.types.js';
 
 export const ZListMessagesRequest = z.object({
   agentId: z.uuid(),
@@ -22,6 +23,8 @@ export const ZMessageResponse = z.object({
   status: z.enum(['complete', 'failed', 'interrupted']),
   /** Why a turn failed (the same code and message the caller was given). */
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** For an assistant message: the memories its prompt carried. */
+  memoriesUsed: z.array(z.object({ id: z.uuid(), type: z.enum(MEMORY_TYPES), title: z.string() })),
   createdAt: z.date(),
 });
 export type TMessageResponse = z.infer<typeof ZMessageResponse>;

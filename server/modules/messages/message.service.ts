@@ -15,6 +15,8 @@ export function toMessageResponse(message: Message): TMessageResponse {
     tokenUsage: message.tokenUsage,
     status: message.metadata?.status ?? 'complete',
     error: message.metadata?.error ?? null,
+    // Rows written before titles were kept hold bare ids: those are left out.
+    memoriesUsed: (message.metadata?.memoriesUsed ?? []).filter((m) => typeof m === 'object'),
     createdAt: message.createdAt,
   };
 }

@@ -34,7 +34,7 @@ export const chatRouter = router({
         response: z.string(),
         userMessageId: z.uuid(),
         assistantMessageId: z.uuid(),
-        memoriesUsed: z.array(z.object({ id: z.uuid(), type: z.enum(MEMORY_TYPES) })),
+        memoriesUsed: z.array(z.object({ id: z.uuid(), type: z.enum(MEMORY_TYPES), title: z.string() })),
         usage: ZUsage.nullable(),
       }),
     )

@@ -132,6 +132,7 @@ export function ChatPage({ agentId }: { agentId: string }) {
           <article key={m.id} className={`bubble ${m.role}`}>
             <p>{m.content}</p>
             {m.status !== 'complete' && <p className="muted small">({m.status})</p>}
+            {m.role === 'assistant' && m.status === 'complete' && <Memories items={m.memoriesUsed} />}
           </article>
         ))}
         {turns.map((t) => (
