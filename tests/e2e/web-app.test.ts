@@ -135,6 +135,52 @@ describe('the web app', () => {
     );
   });
 
+  it('stops a reply mid-stream: the upstream request is cancelled and the partial answer kept', async () => {
+    const { client, agent, page } = await signedIn('stopper');
+    await page.goto(`/agents/${agent.id}/chat`);
+    const cancelledBefore = harness.openai.streamsCancelled;
+    harness.openai.replies.push({ text: 'one two three four five six', chunkSize: 4, stallAfterChunks: 1 });
+    await page.getByLabel('Message', { exact: true }).fill('Count slowly');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByTestId('reply').filter({ hasText: 'one' }).waitFor();
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByText('(stopped)').waitFor();
+    await page.getByRole('button', { name: 'Send' }).waitFor();
+    await expect.poll(() => harness.openai.streamsCancelled, { timeout: 10_000 }).toBe(cancelledBefore + 1);
+    await expect
+      .poll(async () => (await client.messages.list.query({ agentId: agent.id })).items.at(-1)?.status, {
+        timeout: 10_000,
+      })
+      .toBe('interrupted');
+  });
+
+  it('edits an agent’s system prompt and model, and deletes it after a confirmation', async () => {
+    const { client, agent, page } = await signedIn('editor');
+    await page.goto('/agents');
+    const card = page.getByRole('listitem', { name: `Agent ${agent.name}` });
+    await card.getByRole('button', { name: 'Edit' }).click();
+    const form = card.getByRole('form', { name: `Edit ${agent.name}` });
+    await form.getByLabel('System prompt').fill('You are terse.');
+    await form.getByLabel('Provider').selectOption('anthropic');
+    await form.getByLabel('Model', { exact: true }).fill('claude-test');
+    await form.getByLabel('Model parameters (JSON)').fill('{"temperature": 0.2}');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await card.getByText('assistant · anthropic / claude-test').waitFor();
+    expect(await client.agents.get.query({ id: agent.id })).toMatchObject({
+      systemPrompt: 'You are terse.',
+      modelConfig: { provider: 'anthropic', model: 'claude-test', parameters: { temperature: 0.2 } },
+    });
+
+    await card.getByRole('button', { name: 'Delete' }).click();
+    const confirm = card.getByRole('alertdialog', { name: `Delete ${agent.name}?` });
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    expect((await client.agents.list.query({})).total).toBe(1); // cancelling deletes nothing
+    await card.getByRole('button', { name: 'Delete' }).click();
+    await confirm.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.getByText('No agents yet').waitFor();
+    expect((await client.agents.list.query({})).total).toBe(0);
+  });
+
   it('shows the memories a consolidation job made, without a reload', async () => {
     const { client, agent, page } = await signedIn('live');
     await memoryTab(page, agent.id, 'Semantic');
