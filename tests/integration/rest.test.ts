@@ -18,6 +18,7 @@ function restClient(server: TestServer, token?: string) {
     return { status: res.status, headers: res.headers, text, json: text ? JSON.parse(text) : null };
   };
   return {
+    authorization: token ? `Bearer ${token}` : '',
     get: (path: string) => call('GET', path),
     post: (path: string, body: unknown = {}, headers?: Record<string, string>) =>
       call('POST', path, body, headers),
@@ -434,6 +435,23 @@ describe('errors over REST', () => {
     expectRestError(badItem, 400, 'BAD_REQUEST');
     expect(Object.keys(badItem.json.error.details.field_errors)).toEqual(['items.1.occurred_at']);
     expect((await api.get(`/agents/${agentId}/memories/episodic`)).json.items).toEqual([]);
+
+    // Booleans stay strict: "false" is not read as true (over REST, nor for tRPC callers after it).
+    const flag = await api.put(`/agents/${agentId}`, { is_active: 'false' });
+    expectRestError(flag, 400, 'BAD_REQUEST');
+    expect(Object.keys(flag.json.error.details.field_errors)).toEqual(['is_active']);
+    const viaTrpc = await fetch(`${server.url}/trpc/agents.update`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: api.authorization },
+      body: JSON.stringify({ json: { id: agentId, isActive: 'false' } }),
+    });
+    expect(viaTrpc.status).toBe(400);
+    expect((await api.get(`/agents/${agentId}`)).json.is_active).toBe(true);
+    expectRestError(
+      await api.post(`/agents/${agentId}/memories/search`, { query: 'x', explain: 'no' }),
+      400,
+      'BAD_REQUEST',
+    );
 
     expectRestError(await api.post('/agents', '{"name": '), 400, 'PARSE_ERROR');
     expectRestError(await api.get('/agents/not-a-uuid'), 400, 'BAD_REQUEST');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strictBoolean } from '../../rest/strict-boolean.js';
 
 export const ZModelConfig = z.object({
   provider: z.enum(['openai', 'anthropic']),
@@ -32,7 +33,7 @@ export const ZUpdateAgentRequest = z.object({
   description: z.string().max(10_000).nullable().optional(),
   systemPrompt: z.string().max(100_000).nullable().optional(),
   modelConfig: ZModelConfig.optional(),
-  isActive: z.boolean().optional(),
+  isActive: strictBoolean().optional(),
 });
 export type TUpdateAgentRequest = z.infer<typeof ZUpdateAgentRequest>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strictBoolean } from '../../rest/strict-boolean.js';
 import { DEFAULT_CORE_BLOCK_LIMIT } from './core-block.entity.js';
 import { MEMORY_TYPES, SENSITIVITY_LEVELS } from './memory.types.js';
 
@@ -168,7 +169,7 @@ export const ZSearchRequest = z.object({
   methods: z.array(ZSearchMethod).min(1).optional(),
   timeRange: z.object({ from: z.coerce.date().optional(), to: z.coerce.date().optional() }).optional(),
   /** Attach each hit's rank and score per signal. */
-  explain: z.boolean().default(false),
+  explain: strictBoolean().default(false),
 });
 export type TSearchRequest = z.infer<typeof ZSearchRequest>;
 
