@@ -14,6 +14,14 @@ const orm = await initOrm(env, logger);
 await exitOnEmbeddingMismatch(orm, env.EMBEDDING_DIM, logger);
 const redis = createApiRedis(env.REDIS_URL);
 redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
+// Give Redis a moment to connect before taking requests (its commands fail fast until then, and
+// request budgets would be counted in memory); if it is down, start anyway: /ready says 503.
+const redisReady = await Promise.race([
+  new Promise<boolean>((resolve) => redis.once('ready', () => resolve(true))),
+  new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000).unref()),
+]);
+if (!redisReady)
+  logger.warn('Redis is not reachable yet: starting anyway (GET /ready answers 503 until it is)');
 
 const { app, services } = createApp({ env, orm, redis, logger });
 const server: Server = app.listen(env.PORT, env.HOST, () => {

@@ -59,7 +59,7 @@ describe('server/main.ts', () => {
         .toBeDefined();
       const port = Number(/"port":(\d+)/.exec(proc.output.stdout)![1]);
       const base = `http://127.0.0.1:${port}`;
-      expect((await fetch(`${base}/ready`)).status).toBe(200);
+      await expect.poll(async () => (await fetch(`${base}/ready`)).status, { timeout: 10_000 }).toBe(200);
 
       // An in-flight request: headers sent, body still coming.
       const body = JSON.stringify({
