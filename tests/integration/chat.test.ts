@@ -108,8 +108,10 @@ describe.each(['openai', 'anthropic'] as const)('chat.send with %s', (provider) 
       expect(recorded).toMatchObject({ source: 'chat', status: 'queued' });
       const row = await server.orm.em.fork().findOneOrFail(MemoryJob, recorded!.jobId);
       expect(row.input).toEqual({ kind: 'chat', messageIds: [res.userMessageId, res.assistantMessageId] });
-      const job = await queue.getJob(recorded!.jobId);
-      expect(job?.data).toEqual({ memoryJobId: recorded!.jobId, agentId: agent.id });
+      // Queued in Redis after the answer (the turn does not wait for it).
+      await expect
+        .poll(async () => (await queue.getJob(recorded!.jobId))?.data, { timeout: 5_000 })
+        .toEqual({ memoryJobId: recorded!.jobId, agentId: agent.id });
     } finally {
       await queue.close();
     }

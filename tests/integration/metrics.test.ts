@@ -55,8 +55,10 @@ describe('/metrics', () => {
     expect(value(body, 'mirix_trpc_errors_total{procedure="agents.get",code="NOT_FOUND"}')).toBe(1);
     expect(value(body, 'mirix_llm_tokens_total{provider="openai",kind="prompt"}')).toBe(42);
     expect(value(body, 'mirix_llm_tokens_total{provider="openai",kind="completion"}')).toBe(7);
-    // The chat turn queued one consolidation job (no worker runs here).
-    expect(value(body, 'mirix_queue_jobs{queue="consolidate",state="waiting"}')).toBe(1);
+    // The chat turn queued one consolidation job (no worker runs here; it reaches Redis just after the answer).
+    await expect
+      .poll(async () => value(await scrape(), 'mirix_queue_jobs{queue="consolidate",state="waiting"}'))
+      .toBe(1);
     expect(value(body, 'mirix_queue_jobs{queue="embed",state="active"}')).toBe(0);
     expect(
       value(body, 'mirix_http_request_duration_seconds_count{method="POST",route="/trpc",status="200"}'),

@@ -36,27 +36,34 @@ export async function queueConsolidation(
 ): Promise<MemoryJob> {
   const job = em.create(MemoryJob, { agent, user: agent.owner.id, source, input }, { persist: false });
   await em.insert(job);
-  try {
+  const deliver = async () => {
     await deps.queues.enqueue('consolidate', { memoryJobId: job.id, agentId: agent.id }, { jobId: job.id });
-  } catch (err) {
-    if (onEnqueueFailure === 'withdraw') {
-      await em.nativeDelete(MemoryJob, { id: job.id });
-      throw new AppError(AppErrorCode.ServiceUnavailable, 'The job queue is unavailable; try again', {
-        cause: err,
-      });
-    }
-    deps.log.warn(
-      { err, jobId: job.id },
-      'consolidation job recorded but not queued; the sweep will queue it',
+    await publishMemoryEvent(
+      deps.redis,
+      deps.prefix,
+      { type: 'queued', jobId: job.id, agentId: agent.id, at: job.createdAt.toISOString() },
+      deps.log,
+    );
+  };
+  if (onEnqueueFailure === 'keep') {
+    // The row is the job: the caller need not wait for Redis, and a job Redis did not take is
+    // queued by the worker's sweep.
+    deliver().catch((err: unknown) =>
+      deps.log.warn(
+        { err, jobId: job.id },
+        'consolidation job recorded but not queued; the sweep will queue it',
+      ),
     );
     return job;
   }
-  await publishMemoryEvent(
-    deps.redis,
-    deps.prefix,
-    { type: 'queued', jobId: job.id, agentId: agent.id, at: job.createdAt.toISOString() },
-    deps.log,
-  );
+  try {
+    await deliver();
+  } catch (err) {
+    await em.nativeDelete(MemoryJob, { id: job.id });
+    throw new AppError(AppErrorCode.ServiceUnavailable, 'The job queue is unavailable; try again', {
+      cause: err,
+    });
+  }
   return job;
 }
 
