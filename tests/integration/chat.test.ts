@@ -110,7 +110,7 @@ describe.each(['openai', 'anthropic'] as const)('chat.send with %s', (provider) 
       expect(row.input).toEqual({ kind: 'chat', messageIds: [res.userMessageId, res.assistantMessageId] });
       // Queued in Redis after the answer (the turn does not wait for it).
       await expect
-        .poll(async () => (await queue.getJob(recorded!.jobId))?.data, { timeout: 5_000 })
+        .poll(async () => (await queue.getJob(recorded!.jobId))?.data as unknown, { timeout: 5_000 })
         .toEqual({ memoryJobId: recorded!.jobId, agentId: agent.id });
     } finally {
       await queue.close();
