@@ -15,6 +15,7 @@ import responseTime from 'response-time';
 import type { Env } from './env.js';
 import { checkReadiness } from './health.js';
 import { webApp } from './web-app.js';
+import { serverTimingHeader } from './server-timing.js';
 import swaggerUi from 'swagger-ui-express';
 import { REST_PREFIX, restBridge } from './rest/bridge.js';
 import { publicRoute } from './rest/public-route.js';
@@ -122,8 +123,8 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
   // The server's own time for each response (a standard header: browsers' devtools show it, and
   // bench:chat reads it to tell the server's overhead from the client's).
   app.use(
-    responseTime((_req, res, ms) => {
-      res.setHeader('Server-Timing', `app;dur=${ms.toFixed(2)}`);
+    responseTime((req, res, ms) => {
+      res.setHeader('Server-Timing', serverTimingHeader(req, ms));
     }),
   );
 

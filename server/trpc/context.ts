@@ -3,6 +3,7 @@ import type { CreateExpressContextOptions } from '@trpc/server/adapters/express'
 import type { Logger } from 'pino';
 import type { AppServices } from '../app.js';
 import type { User } from '../modules/users/user.entity.js';
+import { recordTiming } from '../server-timing.js';
 
 export interface InnerContextOptions {
   /** A fork of the ORM's EntityManager, owned by this request. */
@@ -15,6 +16,8 @@ export interface InnerContextOptions {
   user?: User | null;
   ip?: string;
   requestId?: string;
+  /** Records a phase of the request for its Server-Timing header. */
+  timing?: (name: string, ms: number) => void;
 }
 
 /** The context without any transport: what tests and in-process callers build. */
@@ -27,6 +30,7 @@ export function createContextInner(opts: InnerContextOptions) {
     user: opts.user ?? null,
     ip: opts.ip ?? 'unknown',
     requestId: opts.requestId ?? null,
+    timing: opts.timing ?? (() => {}),
   };
 }
 export type Context = ReturnType<typeof createContextInner>;
@@ -53,6 +57,7 @@ export function contextOfRequest(
     credential: bearer(req.headers.authorization) ?? (typeof fromParams === 'string' ? fromParams : null),
     ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
     requestId: req.id as string,
+    timing: (name, ms) => recordTiming(req, name, ms),
   });
 }
 

@@ -8,6 +8,7 @@ import { QUEUES } from '../../shared/jobs/index.js';
 import { type ChatHarness, startChatHarness } from '../support/chat-harness.js';
 import type { FakeAnthropic } from '../support/fake-anthropic.js';
 import type { FakeOpenAI } from '../support/fake-openai.js';
+import { createMirixClient } from '../../client/index.js';
 import { expectTRPCError, signUp, startTestServer, type TestServer } from '../support/server.js';
 
 let harness: ChatHarness;
@@ -26,6 +27,38 @@ const systemOf = (req: Record<string, unknown> | undefined, provider: 'openai' |
   provider === 'anthropic'
     ? String(req?.system)
     : String((req?.messages as { role: string; content: string }[])[0]?.content);
+
+describe('Server-Timing', () => {
+  it("tells the provider's share of a chat turn (llm) from the whole request (app)", async () => {
+    const owner = await signUp(server, 'timing');
+    let header = '';
+    const client = createMirixClient({
+      url: server.url,
+      token: owner.token,
+      fetch: async (input, init) => {
+        const res = await fetch(input, init);
+        header = res.headers.get('server-timing') ?? '';
+        return res;
+      },
+    });
+    const agent = await client.agents.create.mutate({ name: 'timed' });
+    expect(header).toMatch(/^app;dur=[\d.]+$/); // no provider call, no llm phase
+    // A provider that takes 60 ms to answer.
+    openaiFake.route = async () => {
+      await new Promise((r) => setTimeout(r, 60));
+      return { text: 'ok' };
+    };
+    try {
+      await client.chat.send.mutate({ agentId: agent.id, message: 'hi' });
+    } finally {
+      openaiFake.route = undefined;
+    }
+    const app = Number(/app;dur=([\d.]+)/.exec(header)?.[1]);
+    const llm = Number(/llm;dur=([\d.]+)/.exec(header)?.[1]);
+    expect(llm).toBeGreaterThanOrEqual(55); // the fake's delay
+    expect(app).toBeGreaterThan(llm);
+  });
+});
 
 describe.each(['openai', 'anthropic'] as const)('chat.send with %s', (provider) => {
   const fake = () => (provider === 'openai' ? openaiFake.replies : anthropicFake.replies);

@@ -31,6 +31,8 @@ export interface ChatDeps {
   log: Logger;
   /** Counts tokens per provider for /metrics. */
   metrics?: Pick<Metrics, 'recordLlmUsage'>;
+  /** Records the provider's share of the turn (Server-Timing `llm`). */
+  timing?: (name: string, ms: number) => void;
 }
 
 export interface ChatTurnInput {
@@ -128,7 +130,9 @@ export async function sendMessage(
   await saved;
   try {
     const { provider, prompt, used } = await prepared;
+    const asked = performance.now();
     const completion = await provider.complete(prompt, { params: llmParams(agent) });
+    deps.timing?.('llm', performance.now() - asked);
     deps.metrics?.recordLlmUsage(agent.modelConfig.provider, completion.usage);
     const assistant = await finishTurn(em, deps, agent, userMessage, completion.text, completion.usage, {
       status: 'complete',

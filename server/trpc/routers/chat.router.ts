@@ -20,6 +20,7 @@ const chatDeps = (ctx: Context): ChatDeps => ({
   redis: ctx.services.redis,
   log: ctx.log,
   metrics: ctx.services.metrics,
+  timing: ctx.timing,
 });
 
 const ZUsage = z.object({ promptTokens: z.number(), completionTokens: z.number(), totalTokens: z.number() });
