@@ -666,6 +666,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/agents/{agent_id}/memories/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The agent's consolidation job events as Server-Sent Events
+         * @description Each event is a `data: {json}` line whose `event` field is queued, active, completed (with its changes) or failed, as it happens. A comment line arrives every 10 s; the stream ends with `data: [DONE]` after 5 minutes (open a new one) or when the server stops.
+         */
+        get: operations["memory-events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/agents/{agent_id}/stream-chat": {
         parameters: {
             query?: never;
@@ -6549,6 +6569,94 @@ export interface operations {
             };
             /** @description Internal server error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "memory-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": {
+                        /** @constant */
+                        type: "queued";
+                        /** Format: uuid */
+                        job_id: string;
+                        /** Format: uuid */
+                        agent_id: string;
+                        at: string;
+                    } | {
+                        /** @constant */
+                        type: "active";
+                        /** Format: uuid */
+                        job_id: string;
+                        /** Format: uuid */
+                        agent_id: string;
+                        at: string;
+                        attempt: number;
+                    } | {
+                        /** @constant */
+                        type: "completed";
+                        /** Format: uuid */
+                        job_id: string;
+                        /** Format: uuid */
+                        agent_id: string;
+                        at: string;
+                        changes: {
+                            /** Format: uuid */
+                            item_id: string;
+                            /** @enum {string} */
+                            memory_type: "core" | "episodic" | "semantic" | "procedural" | "resource" | "knowledge_vault";
+                            /** @enum {string} */
+                            operation: "created" | "updated" | "merged" | "deleted" | "appended" | "rewritten";
+                            label: string;
+                            actor: string;
+                        }[];
+                    } | {
+                        /** @constant */
+                        type: "failed";
+                        /** Format: uuid */
+                        job_id: string;
+                        /** Format: uuid */
+                        agent_id: string;
+                        at: string;
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                        will_retry: boolean;
+                    };
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the request budget: retry after the Retry-After header */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,7 +12,7 @@ import { appRouter } from '../trpc/routers/_app.js';
 import { plainRestError, type RestError, restErrorOf } from './errors.js';
 import { renameFields } from './field-names.js';
 import type { ProcedureMeta } from './meta.js';
-import { streamChat } from './stream-chat.js';
+import { memoryEvents, streamChat } from './streams.js';
 
 export const REST_PREFIX = '/api/v1';
 const MAX_BODY = '1mb';
@@ -47,6 +47,7 @@ export function restBridge(services: AppServices): express.Router {
   const rest = express.Router();
   rest.use(express.json({ limit: MAX_BODY }));
   rest.post('/agents/:agentId/stream-chat', streamChat(services));
+  rest.get('/agents/:agentId/memories/events', memoryEvents(services));
 
   rest.use(async (req: BridgedRequest, res) => {
     const match = findProcedure(req.method as OpenApiMethod, req.path.replace(/\/+$/, '') || '/');

@@ -7,6 +7,7 @@ import {
 } from 'trpc-to-openapi';
 import { z } from 'zod';
 import { ZChatStreamEvent } from '../../shared/chat-events.js';
+import { ZMemoryJobEvent } from '../../shared/memory-events.js';
 import { ZChatSendRequest } from '../trpc/routers/chat.router.js';
 import { appRouter } from '../trpc/routers/_app.js';
 import { toSnake } from './field-names.js';
@@ -32,8 +33,27 @@ const ZRestError = z
   })
   .meta({ id: 'Error' });
 
-/** stream-chat is not a procedure (OpenAPI has no subscriptions): it is described by hand, from the same schemas. */
-const streamChatPath = {
+/** The two event streams are subscriptions (OpenAPI has none): described by hand, from the same schemas. */
+const streamPaths = {
+  [`/agents/{agentId}/memories/events`]: {
+    get: {
+      operationId: 'memory-events',
+      summary: "The agent's consolidation job events as Server-Sent Events",
+      description:
+        'Each event is a `data: {json}` line whose `event` field is queued, active, completed (with its changes) ' +
+        'or failed, as it happens. A comment line arrives every 10 s; the stream ends with `data: [DONE]` after 5 minutes ' +
+        '(open a new one) or when the server stops.',
+      tags: ['memories'],
+      security: [{ bearerAuth: [] }],
+      requestParams: { path: z.object({ agentId: z.uuid() }) },
+      responses: {
+        '200': {
+          description: 'The event stream',
+          content: { 'text/event-stream': { schema: ZMemoryJobEvent } },
+        },
+      },
+    },
+  },
   [`/agents/{agentId}/stream-chat`]: {
     post: {
       operationId: 'chat-stream',
@@ -122,7 +142,7 @@ export function buildOpenApiDocument(): OpenAPIObject {
         description: 'An access token from /auth/login, or an API key',
       },
     },
-    paths: streamChatPath,
+    paths: streamPaths,
     defs: { Error: ZRestError },
   });
 

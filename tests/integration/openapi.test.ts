@@ -60,6 +60,7 @@ describe('the OpenAPI document', () => {
     expect(route('post', '/agents/{agent_id}/chat')).toBeDefined();
     expect(route('get', '/agents/{agent_id}/messages')).toBeDefined();
     expect(route('post', '/agents/{agent_id}/stream-chat')?.responses).toHaveProperty('200');
+    expect(route('get', '/agents/{agent_id}/memories/events')?.responses).toHaveProperty('200');
     expect(route('post', '/agents/{agent_id}/memories/ingest')?.responses).toHaveProperty('202');
     for (const type of ['episodic', 'semantic', 'procedural', 'resource', 'vault']) {
       expect(route('post', `/agents/{agent_id}/memories/${type}`)?.responses).toHaveProperty('201');

@@ -265,6 +265,36 @@ describe('stream-chat over SSE', () => {
   });
 });
 
+describe('memory events over SSE', () => {
+  it('streams the agent’s job events in snake_case, after checking who asks', async () => {
+    const { api, login } = await restUser(server, 'events');
+    const agentId = (await api.post('/agents', { name: 'watched' })).json.id;
+    const controller = new AbortController();
+    const res = await fetch(`${server.url}/api/v1/agents/${agentId}/memories/events`, {
+      headers: { authorization: `Bearer ${login.access_token}` },
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = res.body!.getReader();
+    const queued = await api.post(`/agents/${agentId}/memories/ingest`, { text: 'I moved to Lisbon.' });
+    let text = '';
+    while (!text.includes('"event":"queued"')) text += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    const event = JSON.parse(/data: (\{.*"event":"queued".*\})/.exec(text)![1]!);
+    expect(event).toEqual({
+      event: 'queued',
+      job_id: queued.json.job_id,
+      agent_id: agentId,
+      at: expect.any(String),
+    });
+
+    const mallory = await restUser(server, 'events-mallory');
+    expectRestError(await mallory.api.get(`/agents/${agentId}/memories/events`), 404, 'NOT_FOUND');
+    expectRestError(await restClient(server).get(`/agents/${agentId}/memories/events`), 401, 'UNAUTHORIZED');
+  });
+});
+
 describe('memories over REST', () => {
   it('creates, gets, lists, updates, searches and deletes, in snake_case', async () => {
     const { api } = await restUser(server, 'memories');
