@@ -58,9 +58,15 @@ export async function createAgent(
  * callers cannot learn that it exists.
  */
 export async function getOwnedAgent(em: EntityManager, actor: User, id: string): Promise<Agent> {
-  const agent = await em.findOne(Agent, { id, owner: actor, deletedAt: null });
-  if (!agent) throw notFound('Agent');
-  return agent;
+  // Nearly every call starts here: a plain statement plus em.map costs half of what findOne does.
+  const [row] = await em
+    .getConnection()
+    .execute<Record<string, unknown>[]>(
+      'select * from agents where id = ? and owner_id = ? and deleted_at is null',
+      [id, actor.id],
+    );
+  if (!row) throw notFound('Agent');
+  return em.map(Agent, row);
 }
 
 export async function updateAgent(

@@ -52,14 +52,14 @@ export interface ChatTurnResult {
 /** The last `n` messages of the agent's conversation before this turn's message, oldest first. */
 async function historyWindow(em: EntityManager, agent: Agent, n: number, current: Message) {
   if (n === 0) return [];
-  // Plain rows, not entities: the window is only read, and hydrating it would cost more than the query.
-  const rows: Pick<Message, 'role' | 'content'>[] = await em
-    .createQueryBuilder(Message, 'm')
-    .select(['m.role', 'm.content'])
-    .where({ agent: agent.id, id: { $ne: current.id } })
-    .orderBy({ createdAt: 'desc', id: 'desc' })
-    .limit(n)
-    .execute('all');
+  // Plain rows from a plain statement: the window is only read, and building a query or hydrating
+  // entities on every turn would cost more than running it.
+  const rows = await em
+    .getConnection()
+    .execute<Pick<Message, 'role' | 'content'>[]>(
+      'select role, content from messages where agent_id = ? and id <> ? order by created_at desc, id desc limit ?',
+      [agent.id, current.id, n],
+    );
   return rows.reverse().map((m) => ({ role: m.role, content: m.content }));
 }
 
