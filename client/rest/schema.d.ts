@@ -1687,6 +1687,7 @@ export interface operations {
             query?: {
                 cursor?: string | null;
                 limit?: number;
+                order?: "oldest" | "newest";
             };
             header?: never;
             path: {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebApp, launchChromium, openPage } from '../support/browser.js';
 import { type ChatHarness, startChatHarness } from '../support/chat-harness.js';
 import { finishedJob, managerRoute } from '../support/memory-managers.js';
+import { Message } from '../../server/modules/messages/message.entity.js';
 import { User } from '../../server/modules/users/user.entity.js';
 import { signUp, startTestConsolidateWorker, startTestWorker } from '../support/server.js';
 
@@ -323,6 +324,39 @@ describe('the web app', () => {
     await admin.page.waitForURL('**/admin/queues**');
     const queues = await admin.page.request.get('/admin/queues/api/queues');
     expect(queues.status()).toBe(200);
+  });
+
+  it('opens a long conversation at its latest messages and pages back, and pages through memories', async () => {
+    const { client, agent, page } = await signedIn('long');
+    const em = harness.server.orm.em.fork();
+    for (let i = 0; i < 60; i++) {
+      const createdAt = new Date(Date.UTC(2026, 0, 1, 0, 0, i));
+      em.create(Message, {
+        agent: agent.id,
+        role: i % 2 ? 'assistant' : 'user',
+        content: `line ${i}`,
+        createdAt,
+        updatedAt: createdAt,
+      });
+    }
+    await em.flush();
+    await page.goto(`/agents/${agent.id}/chat`);
+    await page.getByText('line 59', { exact: true }).waitFor();
+    expect(await page.getByText('line 5', { exact: true }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Show earlier messages' }).click();
+    await page.getByText('line 5', { exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: 'Show earlier messages' }).count()).toBe(0);
+
+    await client.memory.semantic.createMany.mutate({
+      agentId: agent.id,
+      items: Array.from({ length: 55 }, (_, i) => ({ name: `fact ${i}`, summary: `detail ${i}` })),
+    });
+    await memoryTab(page, agent.id, 'Semantic');
+    const items = page.getByRole('tabpanel').getByRole('listitem');
+    await items.first().waitFor();
+    expect(await items.count()).toBe(50);
+    await page.getByRole('button', { name: 'Show more' }).click();
+    await expect.poll(() => items.count()).toBe(55);
   });
 
   it('fits a 390 px wide screen and is usable from the keyboard', async () => {

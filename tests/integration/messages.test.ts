@@ -56,6 +56,27 @@ describe('messages.list', () => {
     expect(seen).toEqual(made.map((m) => m.content));
   });
 
+  it('returns the newest first on request, and walks back through earlier pages with the cursor', async () => {
+    const { client } = await signUp(server, 'recent');
+    const agent = await client.agents.create.mutate({ name: 'long chat' });
+    const made = await insertMessages(agent.id, 23);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<typeof client.messages.list.query>> = await client.messages.list.query({
+        agentId: agent.id,
+        cursor,
+        limit: 5,
+        order: 'newest',
+      });
+      seen.push(...page.items.map((m) => m.content));
+      cursor = page.nextCursor;
+    } while (cursor);
+
+    expect(seen).toEqual(made.map((m) => m.content).reverse());
+  });
+
   it('returns no cursor when everything fits on one page', async () => {
     const { client } = await signUp(server, 'single');
     const agent = await client.agents.create.mutate({ name: 'quiet' });

@@ -7,6 +7,8 @@ export const ZListMessagesRequest = z.object({
   /** Opaque: the `nextCursor` of the previous page. */
   cursor: z.string().max(200).nullish(),
   limit: z.number().int().min(1).max(200).default(50),
+  /** `oldest` first (default), or `newest` first: a chat view's latest page, then earlier ones. */
+  order: z.enum(['oldest', 'newest']).default('oldest'),
 });
 export type TListMessagesRequest = z.infer<typeof ZListMessagesRequest>;
 

@@ -54,16 +54,24 @@ export async function listMessages(
   input: TListMessagesRequest,
 ): Promise<{ items: Message[]; nextCursor: string | null }> {
   const agent = await getOwnedAgent(em, actor, input.agentId);
-  const after = input.cursor ? decodeCursor(input.cursor) : null;
+  const from = input.cursor ? decodeCursor(input.cursor) : null;
+  // A page continues past the cursor in the page's order: later messages, or earlier ones.
+  const past = input.order === 'newest' ? '$lt' : '$gt';
   const rows = await em.find(
     Message,
     {
       agent,
-      ...(after && {
-        $or: [{ createdAt: { $gt: after.createdAt } }, { createdAt: after.createdAt, id: { $gt: after.id } }],
+      ...(from && {
+        $or: [
+          { createdAt: { [past]: from.createdAt } },
+          { createdAt: from.createdAt, id: { [past]: from.id } },
+        ],
       }),
     },
-    { orderBy: { createdAt: 'asc', id: 'asc' }, limit: input.limit + 1 },
+    {
+      orderBy: input.order === 'newest' ? { createdAt: 'desc', id: 'desc' } : { createdAt: 'asc', id: 'asc' },
+      limit: input.limit + 1,
+    },
   );
   const items = rows.slice(0, input.limit);
   const last = items.at(-1);

@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { Empty, ErrorNote, errorText, Loading } from '../components/States.js';
@@ -49,7 +49,14 @@ export function ChatPage({ agentId }: { agentId: string }) {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const agent = useQuery(trpc.agents.get.queryOptions({ id: agentId }));
-  const history = useQuery(trpc.messages.list.queryOptions({ agentId, limit: 100 }, { staleTime: Infinity }));
+  // The latest page first; "Show earlier messages" walks back. Turns sent here are kept in `turns`.
+  const history = useInfiniteQuery(
+    trpc.messages.list.infiniteQueryOptions(
+      { agentId, limit: 50, order: 'newest' },
+      { getNextPageParam: (page) => page.nextCursor, staleTime: Infinity },
+    ),
+  );
+  const earlier = (history.data?.pages ?? []).flatMap((p) => p.items).reverse();
   const [turns, setTurns] = useState<Turn[]>([]);
   const [draft, setDraft] = useState('');
   const stop = useRef<(() => void) | null>(null);
@@ -125,10 +132,20 @@ export function ChatPage({ agentId }: { agentId: string }) {
           <Loading what="the conversation" />
         ) : history.error ? (
           <ErrorNote error={history.error} />
-        ) : history.data.items.length === 0 && turns.length === 0 ? (
+        ) : earlier.length === 0 && turns.length === 0 ? (
           <Empty>No messages yet. Say hello: the agent answers with what it remembers.</Empty>
         ) : null}
-        {history.data?.items.map((m) => (
+        {history.hasNextPage && (
+          <button
+            type="button"
+            className="secondary earlier"
+            onClick={() => void history.fetchNextPage()}
+            disabled={history.isFetchingNextPage}
+          >
+            {history.isFetchingNextPage ? 'Loading…' : 'Show earlier messages'}
+          </button>
+        )}
+        {earlier.map((m) => (
           <article key={m.id} className={`bubble ${m.role}`}>
             <p>{m.content}</p>
             {m.status !== 'complete' && <p className="muted small">({m.status})</p>}

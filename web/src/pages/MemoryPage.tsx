@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'wouter';
@@ -192,13 +192,13 @@ function ItemRow({ agentId, type, item }: { agentId: string; type: ListType; ite
 function TypeList({ agentId, type }: { agentId: string; type: ListType }) {
   const trpc = useTRPC();
   const [contains, setContains] = useState('');
-  const list = useQuery(
-    trpc.memory[type].list.queryOptions({
-      agentId,
-      limit: 100,
-      ...(contains.trim() ? { contains: contains.trim() } : {}),
-    }),
+  const pages = useInfiniteQuery(
+    trpc.memory[type].list.infiniteQueryOptions(
+      { agentId, limit: 50, ...(contains.trim() ? { contains: contains.trim() } : {}) },
+      { getNextPageParam: (page) => page.nextCursor },
+    ),
   );
+  const list = { ...pages, data: pages.data && { items: pages.data.pages.flatMap((p) => p.items) } };
   return (
     <>
       <Field label="Filter">
@@ -216,11 +216,23 @@ function TypeList({ agentId, type }: { agentId: string; type: ListType }) {
         empty={contains ? 'Nothing matches this filter.' : 'No memories of this type yet.'}
       >
         {(data) => (
-          <ul className="list">
-            {data.items.map((item) => (
-              <ItemRow key={item.id} agentId={agentId} type={type} item={item} />
-            ))}
-          </ul>
+          <>
+            <ul className="list">
+              {data.items.map((item) => (
+                <ItemRow key={item.id} agentId={agentId} type={type} item={item} />
+              ))}
+            </ul>
+            {pages.hasNextPage && (
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => void pages.fetchNextPage()}
+                disabled={pages.isFetchingNextPage}
+              >
+                {pages.isFetchingNextPage ? 'Loading…' : 'Show more'}
+              </button>
+            )}
+          </>
         )}
       </QueryView>
     </>
