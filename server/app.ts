@@ -9,11 +9,11 @@ import { MemoryEventHub } from './modules/consolidation/memory-events.js';
 import { Metrics } from './metrics.js';
 import { QUEUE_DASHBOARD_PATH, queueDashboard } from './queue-dashboard.js';
 import { QUEUES } from '../shared/jobs/index.js';
-import { AppError } from './errors.js';
 import { RequestLimiter } from './modules/auth/request-limiter.js';
 import responseTime from 'response-time';
 import type { Env } from './env.js';
 import { checkReadiness } from './health.js';
+import { retryAfterOf } from './trpc/middleware/errors.js';
 import { webApp } from './web-app.js';
 import { serverTimingHeader } from './server-timing.js';
 import swaggerUi from 'swagger-ui-express';
@@ -200,11 +200,7 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
       maxBodySize: 1024 * 1024,
       // A rate-limited call says when to come back.
       responseMeta: ({ errors }) => {
-        const waits = errors.flatMap((e) =>
-          e.cause instanceof AppError && e.cause.retryAfterSeconds !== undefined
-            ? [e.cause.retryAfterSeconds]
-            : [],
-        );
+        const waits = errors.flatMap((e) => retryAfterOf(e) ?? []);
         return waits.length ? { headers: { 'retry-after': String(Math.max(...waits)) } } : {};
       },
     }),

@@ -31,7 +31,9 @@ type BridgedRequest = Request & { [ERROR]?: TRPCError };
  * The REST bridge at /api/v1: each procedure with a `rest(...)` route, run by trpc-to-openapi
  * through the same middleware as tRPC (authentication, request budgets, error mapping), with
  * snake_case names on the wire (field-names.ts), the route's success status, and errors as
- * `{ error: { code, message, details } }`. Plus `stream-chat`, the one streaming route.
+ * `{ error: { code, message, details } }`. Plus the two streams (stream-chat, memory events) as SSE.
+ * (The route is matched here too, before the handler matches it again: its input schema decides
+ * the field names of the body and query the handler reads.)
  */
 export function restBridge(services: AppServices): express.Router {
   const findProcedure = createProcedureCache(appRouter);

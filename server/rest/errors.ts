@@ -1,8 +1,7 @@
 import type { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { ZodError } from 'zod';
-import { AppError } from '../errors.js';
-import { fieldErrorsOf } from '../trpc/middleware/errors.js';
+import { describeFieldErrors, fieldErrorsOf, retryAfterOf } from '../trpc/middleware/errors.js';
 import { snakePath } from './field-names.js';
 
 /** Every REST error body: `{ error: { code, message, details } }`. */
@@ -33,16 +32,14 @@ export interface RestError {
  */
 export function restErrorOf(error: TRPCError, requestId: string | null): RestError {
   const cause = error.cause;
-  const retryAfter = cause instanceof AppError ? cause.retryAfterSeconds : undefined;
+  const retryAfter = retryAfterOf(error);
   let message = error.message;
   let fieldErrors: Record<string, string[]> | undefined;
   if (error.code === 'BAD_REQUEST' && cause instanceof ZodError) {
     fieldErrors = Object.fromEntries(
       Object.entries(fieldErrorsOf(cause)).map(([path, messages]) => [snakePath(path), messages]),
     );
-    message = `Invalid input: ${Object.entries(fieldErrors)
-      .map(([field, messages]) => `${field}: ${messages.join(', ')}`)
-      .join('; ')}`;
+    message = describeFieldErrors(fieldErrors);
   }
   if (error.code === 'INTERNAL_SERVER_ERROR') message = 'Internal server error';
   return {

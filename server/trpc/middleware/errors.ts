@@ -16,6 +16,18 @@ export function fieldErrorsOf(err: ZodError): FieldErrors {
   return out;
 }
 
+/** Field errors in one readable line: `Invalid input: name: required; modelConfig.provider: …`. */
+export function describeFieldErrors(fieldErrors: FieldErrors): string {
+  return `Invalid input: ${Object.entries(fieldErrors)
+    .map(([field, messages]) => `${field}: ${messages.join(', ')}`)
+    .join('; ')}`;
+}
+
+/** The seconds a rate-limited call was told to wait (sent as Retry-After), if it was one. */
+export function retryAfterOf(error: TRPCError): number | undefined {
+  return error.cause instanceof AppError ? error.cause.retryAfterSeconds : undefined;
+}
+
 export function formatError({
   shape,
   error,
@@ -31,11 +43,7 @@ export function formatError({
   return {
     ...shape,
     // zod's own message is a JSON dump of its issues; say it in one readable line instead.
-    message: fieldErrors
-      ? `Invalid input: ${Object.entries(fieldErrors)
-          .map(([field, messages]) => `${field}: ${messages.join(', ')}`)
-          .join('; ')}`
-      : shape.message,
+    message: fieldErrors ? describeFieldErrors(fieldErrors) : shape.message,
     data: { ...data, requestId: ctx?.requestId ?? null, fieldErrors },
   };
 }
