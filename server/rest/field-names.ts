@@ -8,8 +8,6 @@ import type { z } from 'zod';
  */
 
 export const toSnake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-export const toCamel = (name: string): string =>
-  name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /** `in`: a REST request (snake_case) becoming procedure input; `out`: procedure output becoming a REST body. */
 export type Direction = 'in' | 'out';

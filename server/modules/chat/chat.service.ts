@@ -19,6 +19,7 @@ import { queueConsolidation } from '../consolidation/jobs.service.js';
 import { Message, type MessageMetadata } from '../messages/message.entity.js';
 import type { User } from '../users/user.entity.js';
 import { buildPrompt, type PromptInput } from './prompt.js';
+import { memoryTitle } from '../../../shared/memory-title.js';
 
 export type ChatEnv = LlmEnv & Pick<Env, 'CHAT_HISTORY_MESSAGES' | 'CHAT_MEMORY_TOP_K' | 'QUEUE_PREFIX'>;
 
@@ -201,22 +202,10 @@ async function prepareTurn(
     ...memories.resource,
     ...memories.knowledgeVault,
   ];
-  const used = [...new Map(all.map((m) => [m.id, { id: m.id, type: m.type, title: titleOf(m) }])).values()];
+  const used = [
+    ...new Map(all.map((m) => [m.id, { id: m.id, type: m.type, title: memoryTitle(m) }])).values(),
+  ];
   return { provider, prompt, used };
-}
-
-function titleOf(m: TMemorySummaryResponse): string {
-  switch (m.type) {
-    case 'episodic':
-    case 'procedural':
-      return m.summary;
-    case 'semantic':
-      return m.name;
-    case 'resource':
-      return m.title;
-    case 'knowledge_vault':
-      return m.caption;
-  }
 }
 
 /** Saves the assistant's message and, for a complete turn, asks the memory managers to consolidate it. */

@@ -3,11 +3,12 @@ import { v7 as uuidv7 } from 'uuid';
 import type { ChangeOperation, MemoryKind, TMemoryChange } from '../../../shared/memory-events.js';
 import { CoreMemoryBlock, DEFAULT_CORE_BLOCK_LIMIT } from '../memory/core-block.entity.js';
 import { MemoryItem } from '../memory/memory.entity.js';
-import { MEMORY_DEFS, type MemoryRecord } from '../memory/memory.registry.js';
+import { MEMORY_DEFS } from '../memory/memory.registry.js';
 import type { LastModified, MemoryType } from '../memory/memory.types.js';
 import type { VaultCipher } from '../memory/vault-cipher.js';
 import { MemoryHistory } from './memory-history.entity.js';
 import { MemoryJob } from './memory-job.entity.js';
+import { memoryTitle } from '../../../shared/memory-title.js';
 
 /**
  * A change a memory manager decided on. Managers only stage changes (validated as they are made);
@@ -66,10 +67,6 @@ export function snapshotOf(item: MemoryItem): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of SNAPSHOT_FIELDS) if (item[f] !== null && item[f] !== undefined) out[f] = item[f];
   return out;
-}
-
-function labelOf(item: MemoryRecord): string {
-  return item.name ?? item.title ?? item.caption ?? item.summary ?? '';
 }
 
 /** Rolls back the transaction of a job that another attempt has completed meanwhile. */
@@ -198,7 +195,7 @@ function applyInTransaction(
           item.secretCiphertext = sealed.ciphertext;
           item.secretKeyId = sealed.keyId;
         }
-        record(id, change.type, 'created', null, snapshotOf(item), change.actor, labelOf(item));
+        record(id, change.type, 'created', null, snapshotOf(item), change.actor, memoryTitle(item));
         if (def.embeddingText) toEmbed.push({ id, updatedAt: item.updatedAt });
         continue;
       }
@@ -214,7 +211,7 @@ function applyInTransaction(
       if (change.kind === 'delete') {
         item.deletedAt = now;
         item.lastModified = stamp('deleted');
-        record(item.id, change.type, 'deleted', before, null, change.actor, labelOf(item));
+        record(item.id, change.type, 'deleted', before, null, change.actor, memoryTitle(item));
         continue;
       }
       tx.assign(item, def.toColumns(change.patch));
@@ -231,7 +228,15 @@ function applyInTransaction(
         item.embeddingModel = null;
         toEmbed.push({ id: item.id, updatedAt: now });
       }
-      record(item.id, change.type, change.operation, before, snapshotOf(item), change.actor, labelOf(item));
+      record(
+        item.id,
+        change.type,
+        change.operation,
+        before,
+        snapshotOf(item),
+        change.actor,
+        memoryTitle(item),
+      );
     }
 
     const completed = await tx.nativeUpdate(

@@ -3,6 +3,7 @@ import { useSubscription } from '@trpc/tanstack-react-query';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'wouter';
 import { Empty, ErrorNote, QueryView, Field, Loading } from '../components/States.js';
+import { memoryTitle } from '../../../shared/memory-title.js';
 import { type RouterOutputs, useTRPC, useTRPCClient } from '../trpc.js';
 
 type Summary = RouterOutputs['memory']['semantic']['list']['items'][number];
@@ -27,20 +28,6 @@ const EDITABLE: Record<ListType, string[]> = {
   resource: ['title', 'summary'],
   vault: ['caption'],
 };
-
-export function titleOf(item: Summary): string {
-  switch (item.type) {
-    case 'semantic':
-      return item.name;
-    case 'resource':
-      return item.title;
-    case 'knowledge_vault':
-      return item.caption;
-    case 'episodic':
-    case 'procedural':
-      return item.summary;
-  }
-}
 
 function detailOf(item: Summary): string {
   switch (item.type) {
@@ -130,10 +117,10 @@ function ItemRow({ agentId, type, item }: { agentId: string; type: ListType; ite
   };
 
   return (
-    <li className="card item" aria-label={titleOf(item)}>
+    <li className="card item" aria-label={memoryTitle(item)}>
       <div className="row">
         <div>
-          <h3>{titleOf(item)}</h3>
+          <h3>{memoryTitle(item)}</h3>
           <p className="muted">{detailOf(item)}</p>
           {item.type === 'knowledge_vault' && <VaultValue agentId={agentId} id={item.id} />}
         </div>
@@ -167,7 +154,7 @@ function ItemRow({ agentId, type, item }: { agentId: string; type: ListType; ite
         </div>
       </div>
       {editing && (
-        <form onSubmit={save} aria-label={`Edit ${titleOf(item)}`}>
+        <form onSubmit={save} aria-label={`Edit ${memoryTitle(item)}`}>
           {Object.entries(editing).map(([field, value]) => (
             <Field key={field} label={field}>
               <textarea
@@ -352,7 +339,7 @@ function Search({ agentId }: { agentId: string }) {
                       <td>
                         <span className={`tag tag-${hit.item.type}`}>{hit.item.type}</span>
                       </td>
-                      <td>{titleOf(hit.item)}</td>
+                      <td>{memoryTitle(hit.item)}</td>
                       <td>{hit.score.toFixed(4)}</td>
                       <td>{signal(hit.explain?.vector)}</td>
                       <td>{signal(hit.explain?.fulltext)}</td>
