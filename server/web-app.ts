@@ -30,7 +30,8 @@ export function webApp(root = WEB_ROOT): Router {
   }
   router.use(
     '/assets',
-    express.static(join(root, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false }),
+    // A missing asset falls through to the JSON 404 (its request does not ask for HTML).
+    express.static(join(root, 'assets'), { immutable: true, maxAge: '365d' }),
   );
   router.use(express.static(root, { index: false, maxAge: '1h' }));
   router.get('/{*page}', (req, res, next) => {

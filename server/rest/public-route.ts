@@ -30,8 +30,7 @@ export function spendBudget(
 
 /** A route anyone may call (the API docs): each call spends the client address's anonymous budget. */
 export function publicRoute(services: Pick<AppServices, 'requestLimiter'>): RequestHandler {
-  return (req, res, next) =>
-    spendBudget(req, res, next, services.requestLimiter.consumeAnonymous(addressOf(req)));
+  return (req, res, next) => spendBudget(req, res, next, spendAnonymous(services, req));
 }
 
 /** The anonymous budget for a request whose credentials were missing or rejected. */

@@ -77,6 +77,7 @@ describe('the JavaScript build', () => {
       }
       expect((await fetch(`${base}/api/v1/nope`, { headers: { accept: 'text/html' } })).status).toBe(404);
       // API clients asking for anything (*/*) still get the JSON 404 on unknown paths.
+      expect((await fetch(`${base}/assets/missing.js`)).status).toBe(404);
       const unknown = await fetch(`${base}/no/such/page`);
       expect(unknown.status).toBe(404);
       expect(await unknown.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
