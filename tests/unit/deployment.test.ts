@@ -213,6 +213,9 @@ describe('Dockerfile', () => {
       'tsconfig.json',
       'tsconfig.build.json',
       'scripts/build.sh',
+      // build.sh also builds the web app, which runs on the typed client.
+      'web',
+      'client',
     ]) {
       expect(copied).toContain(file);
     }
