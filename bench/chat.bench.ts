@@ -23,7 +23,7 @@ if (!DATABASE_URL || !REDIS_URL) {
   console.error('Set DATABASE_URL and REDIS_URL (npm run bench:chat does, via scripts/services.sh).');
   process.exit(1);
 }
-const TURNS = 300;
+const TURNS = Number(process.env.BENCH_TURNS ?? 300);
 const CONCURRENT = 100;
 
 const fake = await startFakeOpenAI({ dim: 8 });

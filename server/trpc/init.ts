@@ -55,11 +55,16 @@ export const publicProcedure = t.procedure.use(mapErrors).use(limitAuthAttempts)
 
 /** Requires a valid JWT or API key of an active user; narrows `ctx.user` to non-null. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const { credential } = ctx;
+  const spend = (userId: string) =>
+    ctx.services.requestLimiter.consumeCaller(userId, credential && isApiKey(credential) ? credential : null);
   let user = ctx.user;
-  if (!user) {
+  if (user) {
+    await spend(user.id);
+  } else {
     try {
-      if (!ctx.credential) throw new AppError(AppErrorCode.Unauthorized, 'Authentication required');
-      user = await authenticate(ctx.em, ctx.services.tokens, ctx.credential);
+      if (!credential) throw new AppError(AppErrorCode.Unauthorized, 'Authentication required');
+      user = await authenticate(ctx.em, ctx.services.tokens, credential, spend);
     } catch (err) {
       // Callers without valid credentials spend their address's budget (then get 429, not 401).
       if (err instanceof AppError && err.code === AppErrorCode.Unauthorized) {
@@ -68,10 +73,6 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
       throw err;
     }
   }
-  await ctx.services.requestLimiter.consumeCaller(
-    user.id,
-    ctx.credential && isApiKey(ctx.credential) ? ctx.credential : null,
-  );
   return next({ ctx: { ...ctx, user } });
 });
 

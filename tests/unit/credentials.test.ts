@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { apiKeyMatches, apiKeyPrefix, generateApiKey, isApiKey } from '../../server/modules/auth/api-keys.js';
 import { TokenService } from '../../server/modules/auth/tokens.js';
 
@@ -58,5 +58,31 @@ describe('TokenService', () => {
     expect(await tokens.verify(`${header}.${payload}.`)).toBeNull();
 
     expect(await tokens.verify('not a token')).toBeNull();
+  });
+
+  it('refuses a token once it expires, even after verifying it before', async () => {
+    vi.useFakeTimers({ now: new Date('2026-11-27T12:00:00Z'), toFake: ['Date'] });
+    try {
+      const shortLived = new TokenService('s'.repeat(40), 60);
+      const { accessToken } = await shortLived.issue('u1');
+      expect(await shortLived.verify(accessToken)).toBe('u1');
+      expect(shortLived.cachedTokens).toBe(1);
+      vi.setSystemTime(new Date('2026-11-27T12:00:59Z'));
+      expect(await shortLived.verify(accessToken)).toBe('u1');
+      vi.setSystemTime(new Date('2026-11-27T12:01:01Z'));
+      expect(await shortLived.verify(accessToken)).toBeNull();
+      expect(shortLived.cachedTokens).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('remembers a bounded number of verified tokens', async () => {
+    const small = new TokenService('b'.repeat(40), 3600, 3);
+    const issued = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((u) => small.issue(u)));
+    for (const t of issued) await small.verify(t.accessToken);
+    expect(small.cachedTokens).toBe(3);
+    // Evicted tokens are verified again, not refused.
+    expect(await small.verify(issued[0]!.accessToken)).toBe('a');
   });
 });

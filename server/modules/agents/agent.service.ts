@@ -1,4 +1,5 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import { runNative } from '../../db/native.js';
 import { notFound } from '../../errors.js';
 import { CoreMemoryBlock } from '../memory/core-block.entity.js';
 import type { User } from '../users/user.entity.js';
@@ -58,13 +59,12 @@ export async function createAgent(
  * callers cannot learn that it exists.
  */
 export async function getOwnedAgent(em: EntityManager, actor: User, id: string): Promise<Agent> {
-  // Nearly every call starts here: a plain statement plus em.map costs half of what findOne does.
-  const [row] = await em
-    .getConnection()
-    .execute<Record<string, unknown>[]>(
-      'select * from agents where id = ? and owner_id = ? and deleted_at is null',
-      [id, actor.id],
-    );
+  // Nearly every call starts here: a prepared statement plus em.map costs half of what findOne does.
+  const [row] = await runNative<Record<string, unknown>>(
+    em,
+    'select * from agents where id = $1 and owner_id = $2 and deleted_at is null',
+    [id, actor.id],
+  );
   if (!row) throw notFound('Agent');
   return em.map(Agent, row);
 }

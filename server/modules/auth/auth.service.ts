@@ -1,4 +1,5 @@
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { runNative } from '../../db/native.js';
 import { AppError, AppErrorCode } from '../../errors.js';
 import { User } from '../users/user.entity.js';
 import { ApiKey } from './api-key.entity.js';
@@ -84,22 +85,31 @@ export async function authenticate(
   em: EntityManager,
   tokens: TokenService,
   credential: string,
+  spend?: (userId: string) => Promise<void>,
 ): Promise<User> {
   const user = isApiKey(credential)
     ? await authenticateApiKey(em, credential)
-    : await authenticateJwt(em, tokens, credential);
+    : await authenticateJwt(em, tokens, credential, spend);
   if (!user?.isActive) throw new AppError(AppErrorCode.Unauthorized, INVALID_CREDENTIALS);
+  // A token's budget was spent alongside the lookup; an API key's is spent once the key is known.
+  if (isApiKey(credential)) await spend?.(user.id);
   return user;
 }
 
-async function authenticateJwt(em: EntityManager, tokens: TokenService, token: string): Promise<User | null> {
+async function authenticateJwt(
+  em: EntityManager,
+  tokens: TokenService,
+  token: string,
+  spend?: (userId: string) => Promise<void>,
+): Promise<User | null> {
   const userId = await tokens.verify(token);
   if (!userId) return null;
-  // On every request: a plain statement plus em.map costs half of what findOne does.
-  const [row] = await em
-    .getConnection()
-    .execute<Record<string, unknown>[]>('select * from users where id = ?', [userId]);
-  return row ? em.map(User, row) : null;
+  // A verified token names its user, so the request budget is spent while the user is read.
+  const [rows] = await Promise.all([
+    runNative<Record<string, unknown>>(em, 'select * from users where id = $1', [userId]),
+    spend?.(userId),
+  ]);
+  return rows[0] ? em.map(User, rows[0]) : null;
 }
 
 async function authenticateApiKey(em: EntityManager, key: string): Promise<User | null> {

@@ -16,11 +16,24 @@ export class TokenService {
   /** A KeyObject, imported once: jose would otherwise import raw bytes on every call. */
   private readonly key: KeyObject;
 
+  /**
+   * Tokens already verified, with their subject and expiry (ms), oldest first. A caller sends the
+   * same token with every request, and checking its signature again costs more than the rest of
+   * authenticating it; a cached token is still refused once it expires.
+   */
+  private readonly verified = new Map<string, { sub: string; expiresAt: number }>();
+
   constructor(
     secret: string,
     private readonly ttlSeconds: number,
+    private readonly cacheSize = 10_000,
   ) {
     this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+  }
+
+  /** How many verified tokens are remembered (bounded by `cacheSize`). */
+  get cachedTokens(): number {
+    return this.verified.size;
   }
 
   async issue(userId: string): Promise<IssuedToken> {
@@ -37,13 +50,24 @@ export class TokenService {
 
   /** The user id a valid token was issued to, or null for any invalid, expired or foreign token. */
   async verify(token: string): Promise<string | null> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (Date.now() < known.expiresAt) return known.sub;
+      this.verified.delete(token);
+      return null;
+    }
     try {
       const { payload } = await jwtVerify(token, this.key, {
         issuer: ISSUER,
         audience: AUDIENCE,
         algorithms: ['HS256'],
       });
-      return typeof payload.sub === 'string' ? payload.sub : null;
+      if (typeof payload.sub !== 'string') return null;
+      if (typeof payload.exp === 'number') {
+        if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value!);
+        this.verified.set(token, { sub: payload.sub, expiresAt: payload.exp * 1000 });
+      }
+      return payload.sub;
     } catch (err) {
       if (err instanceof errors.JOSEError) return null;
       throw err;

@@ -15,10 +15,18 @@ import { toMemorySummary } from '../memory/memory.registry.js';
 import type { TMemorySummaryResponse } from '../memory/memory.schema.js';
 import { searchMemories } from '../memory/search.service.js';
 import type { ChatStreamEvent } from '../../../shared/chat-events.js';
-import { queueConsolidation } from '../consolidation/jobs.service.js';
-import { Message, type MessageMetadata } from '../messages/message.entity.js';
+import { deliverInBackground } from '../consolidation/jobs.service.js';
+import type { MessageMetadata } from '../messages/message.entity.js';
 import type { User } from '../users/user.entity.js';
 import { buildPrompt, type PromptInput } from './prompt.js';
+import {
+  historyWindow,
+  markFailed,
+  messageKey,
+  saveAnswer,
+  saveUserMessage,
+  type MessageKey,
+} from './turn.store.js';
 import { memoryTitle } from '../../../shared/memory-title.js';
 
 export type ChatEnv = LlmEnv & Pick<Env, 'CHAT_HISTORY_MESSAGES' | 'CHAT_MEMORY_TOP_K' | 'QUEUE_PREFIX'>;
@@ -48,20 +56,6 @@ export interface ChatTurnResult {
   assistantMessageId: string;
   memoriesUsed: { id: string; type: TMemorySummaryResponse['type']; title: string }[];
   usage: LlmUsage | null;
-}
-
-/** The last `n` messages of the agent's conversation before this turn's message, oldest first. */
-async function historyWindow(em: EntityManager, agent: Agent, n: number, current: Message) {
-  if (n === 0) return [];
-  // Plain rows from a plain statement: the window is only read, and building a query or hydrating
-  // entities on every turn would cost more than running it.
-  const rows = await em
-    .getConnection()
-    .execute<Pick<Message, 'role' | 'content'>[]>(
-      'select role, content from messages where agent_id = ? and id <> ? order by created_at desc, id desc limit ?',
-      [agent.id, current.id, n],
-    );
-  return rows.reverse().map((m) => ({ role: m.role, content: m.content }));
 }
 
 /** Core blocks plus, per type, the memories `memory.search` ranks highest for the message. */
@@ -159,13 +153,9 @@ export async function sendMessage(
  */
 async function startTurn(em: EntityManager, actor: User, deps: ChatDeps, input: ChatTurnInput) {
   const agent = await getOwnedAgent(em, actor, input.agentId);
-  const userMessage = em.create(
-    Message,
-    { agent, role: 'user', content: input.message, senderId: actor.id },
-    { persist: false },
-  );
-  // A single-statement insert: no unit of work (and no BEGIN/COMMIT round trips) needed.
-  const saved = em.insert(userMessage);
+  // The statements need no unit of work: a single-statement insert, and reads that map no entities.
+  const userMessage = messageKey();
+  const saved = saveUserMessage(em, userMessage, agent.id, actor.id, input.message);
   const prepared = prepareTurn(em, actor, deps, agent, userMessage, input);
   prepared.catch(() => {});
   return { agent, userMessage, saved, prepared };
@@ -177,12 +167,12 @@ async function prepareTurn(
   actor: User,
   deps: ChatDeps,
   agent: Agent,
-  userMessage: Message,
+  userMessage: MessageKey,
   input: ChatTurnInput,
 ) {
   const provider = createLlmProvider(agent.modelConfig.provider, deps.env);
   const [history, { core, memories }] = await Promise.all([
-    historyWindow(em.fork(), agent, deps.env.CHAT_HISTORY_MESSAGES, userMessage),
+    historyWindow(em, agent.id, userMessage.id, deps.env.CHAT_HISTORY_MESSAGES),
     retrieve(em, actor, deps, agent, input.message),
   ]);
   const prompt = buildPrompt({
@@ -208,53 +198,45 @@ async function prepareTurn(
   return { provider, prompt, used };
 }
 
-/** Saves the assistant's message and, for a complete turn, asks the memory managers to consolidate it. */
+/**
+ * Saves the assistant's message and, for a complete turn, the job asking the memory managers to
+ * consolidate it (in the same statement), then hands the job to the queue without waiting.
+ */
 async function finishTurn(
   em: EntityManager,
   deps: ChatDeps,
   agent: Agent,
-  userMessage: Message,
+  userMessage: MessageKey,
   text: string,
   usage: LlmUsage | null,
   metadata: MessageMetadata,
-) {
-  const assistant = em.create(
-    Message,
+): Promise<MessageKey> {
+  const { message, job } = await saveAnswer(
+    em,
     {
-      agent,
-      role: 'assistant',
+      agentId: agent.id,
       content: text,
-      tokenUsage: usage,
+      usage,
       metadata: { ...metadata, provider: agent.modelConfig.provider, model: agent.modelConfig.model },
     },
-    { persist: false },
+    metadata.status === 'complete' ? { ownerId: agent.owner.id, userMessageId: userMessage.id } : null,
   );
-  await em.insert(assistant);
-  if (metadata.status === 'complete') {
-    try {
-      // The same path as memory.ingest; a job Redis could not take stays recorded for the sweep.
-      await queueConsolidation(
-        em,
-        { queues: deps.queues, redis: deps.redis, prefix: deps.env.QUEUE_PREFIX, log: deps.log },
-        agent,
-        'chat',
-        { kind: 'chat', messageIds: [userMessage.id, assistant.id] },
-        'keep',
-      );
-    } catch (err) {
-      deps.log.warn({ err, agentId: agent.id }, 'could not record memory consolidation for this turn');
-    }
+  if (job) {
+    // The same queue as memory.ingest; a job Redis could not take is queued by the worker's sweep.
+    deliverInBackground(
+      { queues: deps.queues, redis: deps.redis, prefix: deps.env.QUEUE_PREFIX, log: deps.log },
+      job,
+    );
   }
-  return assistant;
+  return message;
 }
 
-async function recordFailure(em: EntityManager, userMessage: Message, agent: Agent, err: unknown) {
-  userMessage.metadata = {
+async function recordFailure(em: EntityManager, userMessage: MessageKey, agent: Agent, err: unknown) {
+  await markFailed(em, userMessage.id, {
     status: 'failed',
     error: publicErrorOf(err),
     provider: agent.modelConfig.provider,
-  };
-  await em.nativeUpdate(Message, { id: userMessage.id }, { metadata: userMessage.metadata });
+  });
 }
 
 /**

@@ -21,10 +21,41 @@ export interface ConsolidationDeps {
   log: Logger;
 }
 
+/** What delivering a recorded job needs to know about it. */
+export interface RecordedJob {
+  id: string;
+  agentId: string;
+  createdAt: Date;
+}
+
+/** Hands a recorded job to BullMQ (its id is the row's, so a retry adds no duplicate) and announces it. */
+async function deliver(deps: ConsolidationDeps, job: RecordedJob): Promise<void> {
+  await deps.queues.enqueue('consolidate', { memoryJobId: job.id, agentId: job.agentId }, { jobId: job.id });
+  await publishMemoryEvent(
+    deps.redis,
+    deps.prefix,
+    { type: 'queued', jobId: job.id, agentId: job.agentId, at: job.createdAt.toISOString() },
+    deps.log,
+  );
+}
+
 /**
- * Records a consolidation job and queues it. The row comes first: if Redis cannot take the job,
- * an ingest is withdrawn and answered 503 (the caller may retry without creating a duplicate),
- * while a chat turn's job stays queued for the worker's sweep to pick up.
+ * Delivers a recorded job without making the caller wait for Redis: the row is the job, and one
+ * Redis did not take is queued by the worker's sweep.
+ */
+export function deliverInBackground(deps: ConsolidationDeps, job: RecordedJob): void {
+  deliver(deps, job).catch((err: unknown) =>
+    deps.log.warn(
+      { err, jobId: job.id },
+      'consolidation job recorded but not queued; the sweep will queue it',
+    ),
+  );
+}
+
+/**
+ * Records a consolidation job and queues it. The row comes first; if Redis cannot take the job it
+ * is withdrawn and the call answered 503, so the caller may retry without creating a duplicate.
+ * (A chat turn records its job with its answer and delivers it with `deliverInBackground`.)
  */
 export async function queueConsolidation(
   em: EntityManager,
@@ -32,32 +63,11 @@ export async function queueConsolidation(
   agent: Agent,
   source: JobSource,
   input: JobInput,
-  onEnqueueFailure: 'withdraw' | 'keep',
 ): Promise<MemoryJob> {
   const job = em.create(MemoryJob, { agent, user: agent.owner.id, source, input }, { persist: false });
   await em.insert(job);
-  const deliver = async () => {
-    await deps.queues.enqueue('consolidate', { memoryJobId: job.id, agentId: agent.id }, { jobId: job.id });
-    await publishMemoryEvent(
-      deps.redis,
-      deps.prefix,
-      { type: 'queued', jobId: job.id, agentId: agent.id, at: job.createdAt.toISOString() },
-      deps.log,
-    );
-  };
-  if (onEnqueueFailure === 'keep') {
-    // The row is the job: the caller need not wait for Redis, and a job Redis did not take is
-    // queued by the worker's sweep.
-    deliver().catch((err: unknown) =>
-      deps.log.warn(
-        { err, jobId: job.id },
-        'consolidation job recorded but not queued; the sweep will queue it',
-      ),
-    );
-    return job;
-  }
   try {
-    await deliver();
+    await deliver(deps, { id: job.id, agentId: agent.id, createdAt: job.createdAt });
   } catch (err) {
     await em.nativeDelete(MemoryJob, { id: job.id });
     throw new AppError(AppErrorCode.ServiceUnavailable, 'The job queue is unavailable; try again', {
@@ -85,7 +95,7 @@ export async function ingest(
         })),
       }
     : { kind: 'text', text: input.text ?? '', source: input.source ?? null };
-  const job = await queueConsolidation(em, deps, agent, jobInput.kind, jobInput, 'withdraw');
+  const job = await queueConsolidation(em, deps, agent, jobInput.kind, jobInput);
   return { jobId: job.id, status: 'queued' };
 }
 

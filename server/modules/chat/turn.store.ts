@@ -1,0 +1,115 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { v7 as uuidv7 } from 'uuid';
+import { runNative } from '../../db/native.js';
+import type { RecordedJob } from '../consolidation/jobs.service.js';
+import type { JobInput } from '../consolidation/memory-job.entity.js';
+import type { MessageMetadata, MessageRole, TokenUsage } from '../messages/message.entity.js';
+
+/*
+ * A chat turn's reads and writes, as prepared statements. They run on every turn, and the unit of
+ * work's query building and change tracking buy nothing here: each row is written once and never
+ * read back in the same request. The columns are those of Message and MemoryJob (migrations/).
+ */
+
+/** A message's key and time, chosen before it is written (UUIDv7, like BaseEntity's). */
+export interface MessageKey {
+  id: string;
+  createdAt: Date;
+}
+
+export function messageKey(): MessageKey {
+  return { id: uuidv7(), createdAt: new Date() };
+}
+
+const INSERT_MESSAGE = `insert into messages
+  (id, created_at, updated_at, agent_id, role, content, sender_id, token_usage, metadata)
+  values ($1, $2, $2, $3, $4, $5, $6, $7, $8)`;
+
+/** The user's message, saved before anything else happens in the turn. */
+export async function saveUserMessage(
+  em: EntityManager,
+  message: MessageKey,
+  agentId: string,
+  senderId: string,
+  content: string,
+): Promise<void> {
+  await runNative(em, INSERT_MESSAGE, [
+    message.id,
+    message.createdAt,
+    agentId,
+    'user',
+    content,
+    senderId,
+    null,
+    null,
+  ]);
+}
+
+const INSERT_ANSWER_WITH_JOB = `with answer as (${INSERT_MESSAGE})
+  insert into memory_jobs (id, created_at, updated_at, agent_id, user_id, source, input)
+  values ($9, $2, $2, $3, $10, 'chat', $11)`;
+
+export interface Answer {
+  agentId: string;
+  content: string;
+  usage: TokenUsage | null;
+  metadata: MessageMetadata;
+}
+
+/**
+ * The assistant's message and, when `consolidateFor` names the agent's owner, the consolidation
+ * job for the turn: one statement, hence one commit, so an answer is never saved without its job.
+ */
+export async function saveAnswer(
+  em: EntityManager,
+  answer: Answer,
+  consolidate: { ownerId: string; userMessageId: string } | null,
+): Promise<{ message: MessageKey; job: RecordedJob | null }> {
+  const message = messageKey();
+  const row = [
+    message.id,
+    message.createdAt,
+    answer.agentId,
+    'assistant',
+    answer.content,
+    null,
+    answer.usage,
+    answer.metadata,
+  ];
+  if (!consolidate) {
+    await runNative(em, INSERT_MESSAGE, row);
+    return { message, job: null };
+  }
+  const job = { id: uuidv7(), agentId: answer.agentId, createdAt: message.createdAt };
+  const input: JobInput = { kind: 'chat', messageIds: [consolidate.userMessageId, message.id] };
+  await runNative(em, INSERT_ANSWER_WITH_JOB, [...row, job.id, consolidate.ownerId, input]);
+  return { message, job };
+}
+
+/** Marks the user's message failed, with the error the caller was given. */
+export async function markFailed(
+  em: EntityManager,
+  messageId: string,
+  metadata: MessageMetadata,
+): Promise<void> {
+  await runNative(em, 'update messages set metadata = $2, updated_at = now() where id = $1', [
+    messageId,
+    metadata,
+  ]);
+}
+
+/** The last `n` messages of the agent's conversation before the message `before`, oldest first. */
+export async function historyWindow(
+  em: EntityManager,
+  agentId: string,
+  before: string,
+  n: number,
+): Promise<{ role: MessageRole; content: string }[]> {
+  if (n === 0) return [];
+  const rows = await runNative<{ role: MessageRole; content: string }>(
+    em,
+    'select role, content from messages where agent_id = $1 and id <> $2 order by created_at desc, id desc limit $3',
+    [agentId, before, n],
+  );
+  return rows.reverse();
+}
