@@ -198,5 +198,5 @@ try {
 } finally {
   await api.stop();
   await fake.close();
-  await db.drop();
+  if (!process.env.BENCH_KEEP_DB) await db.drop();
 }

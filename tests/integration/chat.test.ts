@@ -187,6 +187,29 @@ describe.each(['openai', 'anthropic'] as const)('chat.send with %s', (provider) 
   });
 });
 
+describe('chat.send and core memory', () => {
+  it('gives an agent missing its default core blocks those blocks, and puts them in the prompt', async () => {
+    const owner = await signUp(server, 'chatcore');
+    const agent = await owner.client.agents.create.mutate({ name: 'older agent' });
+    // As if the agent predates core memory: no blocks at all.
+    await server.orm.em
+      .getConnection()
+      .execute('delete from core_memory_blocks where agent_id = ?', [agent.id]);
+    openaiFake.replies.push({ text: 'ok' });
+    await owner.client.chat.send.mutate({ agentId: agent.id, message: 'hello' });
+    const system = systemOf(openaiFake.chatRequests.at(-1), 'openai');
+    expect(system).toContain('<persona>');
+    expect(system).toContain('<human>');
+    const rows = await server.orm.em
+      .getConnection()
+      .execute<{ label: string }[]>(
+        'select label from core_memory_blocks where agent_id = ? and deleted_at is null order by label',
+        [agent.id],
+      );
+    expect(rows.map((r) => r.label)).toEqual(['human', 'persona']);
+  });
+});
+
 describe('chat.send errors', () => {
   it("gives NOT_FOUND for another user's agent", async () => {
     const alice = await signUp(server, 'chatalice');

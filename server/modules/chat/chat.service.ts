@@ -10,7 +10,7 @@ import type { LlmUsage } from '../../llm/types.js';
 import { getOwnedAgent } from '../agents/agent.service.js';
 import type { Agent } from '../agents/agent.entity.js';
 import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
-import { coreBlocksOf } from '../memory/core.service.js';
+import { coreBlockValues } from '../memory/core.service.js';
 import { toMemorySummary } from '../memory/memory.registry.js';
 import type { TMemorySummaryResponse } from '../memory/memory.schema.js';
 import { searchMemories } from '../memory/search.service.js';
@@ -63,7 +63,7 @@ async function retrieve(em: EntityManager, actor: User, deps: ChatDeps, agent: A
   const k = deps.env.CHAT_MEMORY_TOP_K;
   const search = { embeddings: deps.embeddings, log: deps.log };
   const [core, relevant, recent] = await Promise.all([
-    coreBlocksOf(em.fork(), actor, agent),
+    coreBlockValues(em.fork(), actor, agent),
     k > 0
       ? searchMemories(
           em.fork(),
@@ -97,7 +97,7 @@ async function retrieve(em: EntityManager, actor: User, deps: ChatDeps, agent: A
     resource: top('resource'),
     knowledgeVault: top('knowledge_vault').filter((v) => v.sensitivity !== 'high'),
   };
-  return { core: core.map((b) => ({ label: b.label, value: b.value })), memories };
+  return { core, memories };
 }
 
 function llmParams(agent: Agent) {

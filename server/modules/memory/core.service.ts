@@ -1,5 +1,6 @@
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
+import { runNative } from '../../db/native.js';
 import { AppError, AppErrorCode } from '../../errors.js';
 import { getOwnedAgent } from '../agents/agent.service.js';
 import type { Agent } from '../agents/agent.entity.js';
@@ -52,6 +53,24 @@ export async function coreBlocksOf(em: EntityManager, actor: User, agent: Agent)
   if (missing.length === 0) return blocks;
   for (const label of missing) await ensureBlock(em, actor, agent.id, label);
   return em.find(CoreMemoryBlock, { agent, deletedAt: null }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+}
+
+/**
+ * Just the labels and values, in order, for a prompt: one prepared statement on every chat turn.
+ * An agent still missing a default block gets it through `coreBlocksOf`.
+ */
+export async function coreBlockValues(
+  em: EntityManager,
+  actor: User,
+  agent: Agent,
+): Promise<{ label: string; value: string }[]> {
+  const rows = await runNative<{ label: string; value: string }>(
+    em,
+    'select label, value from core_memory_blocks where agent_id = $1 and deleted_at is null order by created_at, id',
+    [agent.id],
+  );
+  if (DEFAULT_CORE_LABELS.every((label) => rows.some((r) => r.label === label))) return rows;
+  return (await coreBlocksOf(em, actor, agent)).map((b) => ({ label: b.label, value: b.value }));
 }
 
 /** Inserts the block if it does not exist (safe under concurrency). */

@@ -158,7 +158,7 @@ export function prefixTerm(query: string): string | null {
   return last ? `${last.toLowerCase()}:*` : null;
 }
 
-/** A text[] literal (knex would expand a JS array into a list); only for known enum values. */
+/** A text[] literal, for known enum values only. */
 function pgTextArray(values: string[]): string {
   return `{${values.join(',')}}`;
 }
@@ -200,24 +200,24 @@ export async function searchMemories(
     return hits;
   };
   const query = input.query.trim();
-  const conn = em.getConnection();
 
   if (!query) {
-    const rows = await conn.execute<Record<string, unknown>[]>(
+    const params: unknown[] = [input.agentId, actor.id, pgTextArray(types)];
+    const p = (value: unknown) => `$${params.push(value)}`;
+    const from = input.timeRange?.from
+      ? `and coalesce(m.occurred_at, m.created_at) >= ${p(input.timeRange.from)}`
+      : '';
+    const to = input.timeRange?.to
+      ? `and coalesce(m.occurred_at, m.created_at) <= ${p(input.timeRange.to)}`
+      : '';
+    const rows = await runNative<Record<string, unknown>>(
+      em,
       `select ${SEARCH_COLUMNS} from memories m
-       where m.agent_id = ? and m.user_id = ? and m.deleted_at is null and m.memory_type = any(?::text[])
+       where m.agent_id = $1 and m.user_id = $2 and m.deleted_at is null and m.memory_type = any($3::text[])
        and exists (select 1 from agents a where a.id = m.agent_id and a.deleted_at is null)
-       ${input.timeRange?.from ? 'and coalesce(m.occurred_at, m.created_at) >= ?' : ''}
-       ${input.timeRange?.to ? 'and coalesce(m.occurred_at, m.created_at) <= ?' : ''}
-       order by coalesce(m.occurred_at, m.created_at) desc, m.id desc limit ?`,
-      [
-        input.agentId,
-        actor.id,
-        pgTextArray(types),
-        ...(input.timeRange?.from ? [input.timeRange.from] : []),
-        ...(input.timeRange?.to ? [input.timeRange.to] : []),
-        input.limit,
-      ],
+       ${from} ${to}
+       order by coalesce(m.occurred_at, m.created_at) desc, m.id desc limit ${p(input.limit)}`,
+      params,
     );
     return {
       hits: await ensureAgent(
