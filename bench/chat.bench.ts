@@ -24,6 +24,7 @@ if (!DATABASE_URL || !REDIS_URL) {
   process.exit(1);
 }
 const TURNS = Number(process.env.BENCH_TURNS ?? 300);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 20);
 const CONCURRENT = 100;
 
 const fake = await startFakeOpenAI({ dim: 8 });
@@ -85,7 +86,7 @@ try {
   });
 
   // 1. chat.send turns.
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < WARMUP; i++) {
     fake.replies.push({ text: 'ok' });
     await client.chat.send.mutate({ agentId: agent.id, message: `warm up ${i}` });
   }

@@ -168,6 +168,21 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
       .json({ status: readiness.ready ? 'ready' : 'unavailable', ...readiness });
   });
 
+  // First of the API routes: it takes nearly all the traffic.
+  app.use(
+    '/trpc',
+    createExpressMiddleware({
+      router: appRouter,
+      createContext: createContextFactory(services),
+      maxBodySize: 1024 * 1024,
+      // A rate-limited call says when to come back.
+      responseMeta: ({ errors }) => {
+        const waits = errors.flatMap((e) => retryAfterOf(e) ?? []);
+        return waits.length ? { headers: { 'retry-after': String(Math.max(...waits)) } } : {};
+      },
+    }),
+  );
+
   app.use(
     QUEUE_DASHBOARD_PATH,
     ...queueDashboard(
@@ -191,20 +206,6 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
     }),
   );
   app.use(REST_PREFIX, restBridge(services));
-
-  app.use(
-    '/trpc',
-    createExpressMiddleware({
-      router: appRouter,
-      createContext: createContextFactory(services),
-      maxBodySize: 1024 * 1024,
-      // A rate-limited call says when to come back.
-      responseMeta: ({ errors }) => {
-        const waits = errors.flatMap((e) => retryAfterOf(e) ?? []);
-        return waits.length ? { headers: { 'retry-after': String(Math.max(...waits)) } } : {};
-      },
-    }),
-  );
 
   // The web app (web/), built: one process and one port serve the API and the pages.
   app.use(webApp(deps.webRoot));

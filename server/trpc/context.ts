@@ -6,7 +6,10 @@ import type { User } from '../modules/users/user.entity.js';
 import { recordTiming } from '../server-timing.js';
 
 export interface InnerContextOptions {
-  /** A fork of the ORM's EntityManager, owned by this request. */
+  /**
+   * An EntityManager. Over HTTP it is the ORM's global one, which refuses to be used directly
+   * (allowGlobalContext: false): every procedure call works in a fork of its own (init.ts).
+   */
   em: EntityManager;
   services: AppServices;
   log: Logger;
@@ -51,7 +54,7 @@ export function contextOfRequest(
 ): Context {
   const fromParams = connectionParams?.token;
   return createContextInner({
-    em: services.orm.em.fork(),
+    em: services.orm.em,
     services,
     log: req.log,
     credential: bearer(req.headers.authorization) ?? (typeof fromParams === 'string' ? fromParams : null),

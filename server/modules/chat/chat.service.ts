@@ -62,11 +62,13 @@ export interface ChatTurnResult {
 async function retrieve(em: EntityManager, actor: User, deps: ChatDeps, agent: Agent, message: string) {
   const k = deps.env.CHAT_MEMORY_TOP_K;
   const search = { embeddings: deps.embeddings, log: deps.log };
+  // These reads run side by side on one EntityManager: each is plain statements, no unit of work
+  // (the searches skip their ownership check, which the turn has just made).
   const [core, relevant, recent] = await Promise.all([
-    coreBlockValues(em.fork(), actor, agent),
+    coreBlockValues(em, actor, agent),
     k > 0
       ? searchMemories(
-          em.fork(),
+          em,
           actor,
           search,
           // Enough fused candidates for k of each type in the usual mixes.
@@ -76,7 +78,7 @@ async function retrieve(em: EntityManager, actor: User, deps: ChatDeps, agent: A
       : { hits: [] },
     k > 0
       ? searchMemories(
-          em.fork(),
+          em,
           actor,
           search,
           { agentId: agent.id, query: '', types: ['episodic'], limit: k, explain: false },

@@ -56,8 +56,9 @@ export async function coreBlocksOf(em: EntityManager, actor: User, agent: Agent)
 }
 
 /**
- * Just the labels and values, in order, for a prompt: one prepared statement on every chat turn.
- * An agent still missing a default block gets it through `coreBlocksOf`.
+ * Just the labels and values, in order, for a prompt: one prepared statement on every chat turn,
+ * and no unit of work (callers may run it beside other reads). An agent still missing a default
+ * block gets it through `coreBlocksOf`, in a fork.
  */
 export async function coreBlockValues(
   em: EntityManager,
@@ -70,7 +71,7 @@ export async function coreBlockValues(
     [agent.id],
   );
   if (DEFAULT_CORE_LABELS.every((label) => rows.some((r) => r.label === label))) return rows;
-  return (await coreBlocksOf(em, actor, agent)).map((b) => ({ label: b.label, value: b.value }));
+  return (await coreBlocksOf(em.fork(), actor, agent)).map((b) => ({ label: b.label, value: b.value }));
 }
 
 /** Inserts the block if it does not exist (safe under concurrency). */
