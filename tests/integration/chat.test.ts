@@ -2,7 +2,10 @@ import { Queue } from 'bullmq';
 import { MemoryJob } from '../../server/modules/consolidation/memory-job.entity.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { historyWindow, messageKey } from '../../server/modules/chat/turn.store.js';
+import { coreBlockValues } from '../../server/modules/memory/core.service.js';
 import { Message } from '../../server/modules/messages/message.entity.js';
+import { User } from '../../server/modules/users/user.entity.js';
 import { workerRedisOptions } from '../../server/redis.js';
 import { QUEUES } from '../../shared/jobs/index.js';
 import { type ChatHarness, startChatHarness } from '../support/chat-harness.js';
@@ -221,6 +224,28 @@ describe('chat.send errors', () => {
       404,
     );
     expect(await server.orm.em.fork().count(Message, { agent: agent.id })).toBe(0);
+  });
+
+  it("reads nothing of another user's agent for the prompt, even before the ownership check", async () => {
+    // A turn's reads start alongside the agent lookup: each statement is scoped to the caller.
+    const alice = await signUp(server, 'scopealice');
+    const bob = await signUp(server, 'scopebob');
+    const agent = await alice.client.agents.create.mutate({ name: 'private' });
+    openaiFake.replies.push({ text: 'secret answer' });
+    await alice.client.chat.send.mutate({ agentId: agent.id, message: 'secret question' });
+    const em = server.orm.em.fork();
+    const bobUser = await em.findOneOrFail(User, bob.user.id);
+    expect(await historyWindow(em, bob.user.id, agent.id, messageKey().id, 10)).toEqual([]);
+    const notOwned = Promise.reject(new Error('not owned'));
+    notOwned.catch(() => {});
+    // Bob has no blocks on Alice's agent: the fallback that creates them waits for ownership.
+    await expect(coreBlockValues(em, bobUser, agent.id, notOwned)).rejects.toThrow('not owned');
+    const aliceUser = await em.findOneOrFail(User, alice.user.id);
+    expect(await historyWindow(em, alice.user.id, agent.id, messageKey().id, 10)).toHaveLength(2);
+    expect((await coreBlockValues(em, aliceUser, agent.id, notOwned)).map((b) => b.label)).toEqual([
+      'persona',
+      'human',
+    ]);
   });
 
   it('answers PRECONDITION_FAILED naming the variables when no provider is configured', async () => {

@@ -58,21 +58,34 @@ export interface ChatTurnResult {
   usage: LlmUsage | null;
 }
 
-/** Core blocks plus, per type, the memories `memory.search` ranks highest for the message. */
-async function retrieve(em: EntityManager, actor: User, deps: ChatDeps, agent: Agent, message: string) {
+/**
+ * What a turn's prompt reads: the conversation's last messages, the core blocks and, per type, the
+ * memories `memory.search` ranks highest for the message. Every statement is scoped to the actor
+ * in its own SQL, so these reads start alongside the agent's ownership check (`owned`) instead of
+ * after it; when that check fails their results are dropped unread. They run side by side on one
+ * EntityManager: plain statements, no unit of work.
+ */
+async function retrieve(
+  em: EntityManager,
+  actor: User,
+  deps: ChatDeps,
+  input: ChatTurnInput,
+  current: MessageKey,
+  owned: Promise<Agent>,
+) {
   const k = deps.env.CHAT_MEMORY_TOP_K;
   const search = { embeddings: deps.embeddings, log: deps.log };
-  // These reads run side by side on one EntityManager: each is plain statements, no unit of work
-  // (the searches skip their ownership check, which the turn has just made).
-  const [core, relevant, recent] = await Promise.all([
-    coreBlockValues(em, actor, agent),
+  const { agentId, message } = input;
+  const [history, core, relevant, recent] = await Promise.all([
+    historyWindow(em, actor.id, agentId, current.id, deps.env.CHAT_HISTORY_MESSAGES),
+    coreBlockValues(em, actor, agentId, owned),
     k > 0
       ? searchMemories(
           em,
           actor,
           search,
           // Enough fused candidates for k of each type in the usual mixes.
-          { agentId: agent.id, query: message, limit: Math.min(50, k * 5), explain: false },
+          { agentId, query: message, limit: Math.min(50, k * 5), explain: false },
           { agentChecked: true },
         )
       : { hits: [] },
@@ -81,7 +94,7 @@ async function retrieve(em: EntityManager, actor: User, deps: ChatDeps, agent: A
           em,
           actor,
           search,
-          { agentId: agent.id, query: '', types: ['episodic'], limit: k, explain: false },
+          { agentId, query: '', types: ['episodic'], limit: k, explain: false },
           { agentChecked: true },
         )
       : { hits: [] },
@@ -99,7 +112,7 @@ async function retrieve(em: EntityManager, actor: User, deps: ChatDeps, agent: A
     resource: top('resource'),
     knowledgeVault: top('knowledge_vault').filter((v) => v.sensitivity !== 'high'),
   };
-  return { core, memories };
+  return { history, core, memories };
 }
 
 function llmParams(agent: Agent) {
@@ -150,33 +163,32 @@ export async function sendMessage(
 
 /**
  * Checks ownership, then saves the user's message (`saved`) while the prompt is prepared
- * (`prepared`): the two do not depend on each other, and callers await `saved` before calling the
- * provider, so whatever happens next the message is not lost. `prepared` never rejects unhandled.
+ * (`prepared`, whose reads began with the ownership check): the two do not depend on each other,
+ * and callers await `saved` before calling the provider, so whatever happens next the message is
+ * not lost. `prepared` never rejects unhandled.
  */
 async function startTurn(em: EntityManager, actor: User, deps: ChatDeps, input: ChatTurnInput) {
-  const agent = await getOwnedAgent(em, actor, input.agentId);
-  // The statements need no unit of work: a single-statement insert, and reads that map no entities.
   const userMessage = messageKey();
+  const owned = getOwnedAgent(em, actor, input.agentId);
+  const retrieved = retrieve(em, actor, deps, input, userMessage, owned);
+  retrieved.catch(() => {});
+  const agent = await owned;
+  // A single-statement insert: no unit of work (and no BEGIN/COMMIT round trips) needed.
   const saved = saveUserMessage(em, userMessage, agent.id, actor.id, input.message);
-  const prepared = prepareTurn(em, actor, deps, agent, userMessage, input);
+  const prepared = prepareTurn(deps, agent, input, retrieved);
   prepared.catch(() => {});
   return { agent, userMessage, saved, prepared };
 }
 
 /** Provider, retrieved memories and the assembled prompt for a turn. */
 async function prepareTurn(
-  em: EntityManager,
-  actor: User,
   deps: ChatDeps,
   agent: Agent,
-  userMessage: MessageKey,
   input: ChatTurnInput,
+  retrieved: ReturnType<typeof retrieve>,
 ) {
   const provider = createLlmProvider(agent.modelConfig.provider, deps.env);
-  const [history, { core, memories }] = await Promise.all([
-    historyWindow(em, agent.id, userMessage.id, deps.env.CHAT_HISTORY_MESSAGES),
-    retrieve(em, actor, deps, agent, input.message),
-  ]);
+  const { history, core, memories } = await retrieved;
   const prompt = buildPrompt({
     systemPrompt: agent.systemPrompt,
     now: new Date(),

@@ -98,18 +98,26 @@ export async function markFailed(
   ]);
 }
 
-/** The last `n` messages of the agent's conversation before the message `before`, oldest first. */
+/**
+ * The last `n` messages of the actor's agent's conversation, leaving out the message `current`,
+ * oldest first. Scoped to the owner in the statement itself, so it may run before the agent's
+ * ownership is checked.
+ */
 export async function historyWindow(
   em: EntityManager,
+  ownerId: string,
   agentId: string,
-  before: string,
+  current: string,
   n: number,
 ): Promise<{ role: MessageRole; content: string }[]> {
   if (n === 0) return [];
   const rows = await runNative<{ role: MessageRole; content: string }>(
     em,
-    'select role, content from messages where agent_id = $1 and id <> $2 order by created_at desc, id desc limit $3',
-    [agentId, before, n],
+    `select role, content from messages
+     where agent_id = $1 and id <> $2
+       and exists (select 1 from agents a where a.id = $1 and a.owner_id = $4 and a.deleted_at is null)
+     order by created_at desc, id desc limit $3`,
+    [agentId, current, n, ownerId],
   );
   return rows.reverse();
 }

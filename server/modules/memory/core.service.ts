@@ -57,20 +57,24 @@ export async function coreBlocksOf(em: EntityManager, actor: User, agent: Agent)
 
 /**
  * Just the labels and values, in order, for a prompt: one prepared statement on every chat turn,
- * and no unit of work (callers may run it beside other reads). An agent still missing a default
- * block gets it through `coreBlocksOf`, in a fork.
+ * scoped to the actor's blocks, with no unit of work (so it may run beside other reads, and before
+ * the agent's ownership is known). An agent still missing a default block gets it through
+ * `coreBlocksOf` once `owned` confirms the agent.
  */
 export async function coreBlockValues(
   em: EntityManager,
   actor: User,
-  agent: Agent,
+  agentId: string,
+  owned: Promise<Agent>,
 ): Promise<{ label: string; value: string }[]> {
   const rows = await runNative<{ label: string; value: string }>(
     em,
-    'select label, value from core_memory_blocks where agent_id = $1 and deleted_at is null order by created_at, id',
-    [agent.id],
+    `select label, value from core_memory_blocks
+     where agent_id = $1 and user_id = $2 and deleted_at is null order by created_at, id`,
+    [agentId, actor.id],
   );
   if (DEFAULT_CORE_LABELS.every((label) => rows.some((r) => r.label === label))) return rows;
+  const agent = await owned;
   return (await coreBlocksOf(em.fork(), actor, agent)).map((b) => ({ label: b.label, value: b.value }));
 }
 
