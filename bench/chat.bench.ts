@@ -3,7 +3,7 @@
 //   1. chat.send, sequential: end-to-end latency per turn (the provider's time is ~0).
 //   2. chat.stream: the delay each content chunk takes from the provider to the client.
 //   3. 100 concurrent chat.stream sessions: all must complete and every message be persisted.
-// Knobs: BENCH_TURNS (300) and BENCH_WARMUP (20) turns, BENCH_STREAMS (20, after 5 to warm up);
+// Knobs: BENCH_TURNS (300) and BENCH_WARMUP (20) turns, BENCH_STREAMS (100, after 5 to warm up);
 // BENCH_NODE_FLAGS (say --perf-basic-prof for `perf record`) and BENCH_CPU_PROF=<dir> for the API
 // process; BENCH_KEEP_DB=1 keeps the database for EXPLAIN.
 import { writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ if (!DATABASE_URL || !REDIS_URL) {
 }
 const TURNS = Number(process.env.BENCH_TURNS ?? 300);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 20);
-const STREAMS = Number(process.env.BENCH_STREAMS ?? 20);
+const STREAMS = Number(process.env.BENCH_STREAMS ?? 100);
 const STREAM_WARMUP = 5;
 const CONCURRENT = 100;
 
