@@ -87,12 +87,13 @@ export async function authenticate(
   credential: string,
   spend?: (userId: string) => Promise<void>,
 ): Promise<User> {
-  const user = isApiKey(credential)
+  const viaKey = isApiKey(credential);
+  const user = viaKey
     ? await authenticateApiKey(em, credential)
     : await authenticateJwt(em, tokens, credential, spend);
   if (!user?.isActive) throw new AppError(AppErrorCode.Unauthorized, INVALID_CREDENTIALS);
   // A token's budget was spent alongside the lookup; an API key's is spent once the key is known.
-  if (isApiKey(credential)) await spend?.(user.id);
+  if (viaKey) await spend?.(user.id);
   return user;
 }
 

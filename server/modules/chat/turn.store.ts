@@ -25,6 +25,19 @@ const INSERT_MESSAGE = `insert into messages
   (id, created_at, updated_at, agent_id, role, content, sender_id, token_usage, metadata)
   values ($1, $2, $2, $3, $4, $5, $6, $7, $8)`;
 
+/** INSERT_MESSAGE's parameters, $1 to $8. */
+function messageParams(
+  key: MessageKey,
+  agentId: string,
+  role: MessageRole,
+  content: string,
+  senderId: string | null,
+  usage: TokenUsage | null,
+  metadata: MessageMetadata | null,
+): unknown[] {
+  return [key.id, key.createdAt, agentId, role, content, senderId, usage, metadata];
+}
+
 /** The user's message, saved before anything else happens in the turn. */
 export async function saveUserMessage(
   em: EntityManager,
@@ -33,16 +46,7 @@ export async function saveUserMessage(
   senderId: string,
   content: string,
 ): Promise<void> {
-  await runNative(em, INSERT_MESSAGE, [
-    message.id,
-    message.createdAt,
-    agentId,
-    'user',
-    content,
-    senderId,
-    null,
-    null,
-  ]);
+  await runNative(em, INSERT_MESSAGE, messageParams(message, agentId, 'user', content, senderId, null, null));
 }
 
 const INSERT_ANSWER_WITH_JOB = `with answer as (${INSERT_MESSAGE})
@@ -57,8 +61,9 @@ export interface Answer {
 }
 
 /**
- * The assistant's message and, when `consolidateFor` names the agent's owner, the consolidation
- * job for the turn: one statement, hence one commit, so an answer is never saved without its job.
+ * The assistant's message and, when `consolidate` is given (the agent's owner and the turn's user
+ * message), the turn's consolidation job: one statement, hence one commit, so an answer is never
+ * saved without its job.
  */
 export async function saveAnswer(
   em: EntityManager,
@@ -66,16 +71,15 @@ export async function saveAnswer(
   consolidate: { ownerId: string; userMessageId: string } | null,
 ): Promise<{ message: MessageKey; job: RecordedJob | null }> {
   const message = messageKey();
-  const row = [
-    message.id,
-    message.createdAt,
+  const row = messageParams(
+    message,
     answer.agentId,
     'assistant',
     answer.content,
     null,
     answer.usage,
     answer.metadata,
-  ];
+  );
   if (!consolidate) {
     await runNative(em, INSERT_MESSAGE, row);
     return { message, job: null };
