@@ -153,6 +153,44 @@ describe.each(['openai', 'anthropic'] as const)('chat.send with %s', (provider) 
     }
   });
 
+  it('puts the CHAT_MEMORY_TOP_K best-ranked memories of each type in the prompt', async () => {
+    const { client, agent } = await setup();
+    const k = server.env.CHAT_MEMORY_TOP_K;
+    await client.memory.semantic.createMany.mutate({
+      agentId: agent.id,
+      items: Array.from({ length: k + 3 }, (_, i) => ({
+        name: `Launch fact ${i}`,
+        summary: `launch detail ${i}${' launch'.repeat(i % 3)}`,
+      })),
+    });
+    await client.memory.procedural.create.mutate({
+      agentId: agent.id,
+      entryType: 'workflow',
+      summary: 'How to run the launch checklist',
+      steps: ['check', 'launch'],
+    });
+    const message = 'When is the launch?';
+    // What the prompt should carry: the first k of each type in memory.search's fused order.
+    const ranked = await client.memory.search.query({ agentId: agent.id, query: message, limit: k * 5 });
+    const best = (type: string) =>
+      ranked.items
+        .filter((r) => r.item.type === type)
+        .slice(0, k)
+        .map((r) => r.item.id);
+    expect(ranked.items.filter((r) => r.item.type === 'semantic').length).toBeGreaterThan(k);
+
+    fake().push({ text: 'ok' });
+    const res = await client.chat.send.mutate({ agentId: agent.id, message });
+    const used = (type: string) => res.memoriesUsed.filter((m) => m.type === type).map((m) => m.id);
+    expect(used('semantic')).toEqual(best('semantic'));
+    expect(used('procedural')).toEqual(best('procedural'));
+    expect(used('procedural')).toHaveLength(1);
+    const system = systemOf(lastRequest(), provider);
+    const section = /<semantic_memory>\n([\s\S]*?)\n<\/semantic_memory>/.exec(system)?.[1] ?? '';
+    expect(section.split('\n')).toHaveLength(k);
+    expect(system).toContain('- workflow: How to run the launch checklist');
+  });
+
   it('sends only the last CHAT_HISTORY_MESSAGES messages of the conversation', async () => {
     const { client, agent } = await setup();
     for (let i = 1; i <= 3; i++) {

@@ -99,9 +99,18 @@ async function retrieve(
         )
       : { hits: [] },
   ]);
-  const items = relevant.hits.map((h) => toMemorySummary(h.item));
+  // The k best of each type, in rank order; only those become summaries (the fused search returns
+  // up to 5k candidates).
+  const taken = new Map<string, number>();
+  const items = relevant.hits
+    .filter((h) => {
+      const n = taken.get(h.item.memoryType) ?? 0;
+      taken.set(h.item.memoryType, n + 1);
+      return n < k;
+    })
+    .map((h) => toMemorySummary(h.item));
   const top = <T extends TMemorySummaryResponse['type']>(type: T) =>
-    items.filter((i): i is Extract<TMemorySummaryResponse, { type: T }> => i.type === type).slice(0, k);
+    items.filter((i): i is Extract<TMemorySummaryResponse, { type: T }> => i.type === type);
   const memories: PromptInput['memories'] = {
     recentEpisodic: recent.hits
       .map((h) => toMemorySummary(h.item))
