@@ -1,6 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import express, { type ErrorRequestHandler } from 'express';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import proxyAddr from 'proxy-addr';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -31,6 +33,7 @@ import type { ChatEnv } from './modules/chat/chat.service.js';
 import { VaultCipher } from './modules/memory/vault-cipher.js';
 import { TokenService } from './modules/auth/tokens.js';
 import { createContextFactory } from './trpc/context.js';
+import { frontHandler, type NodeMiddleware } from './http-front.js';
 import { appRouter } from './trpc/routers/_app.js';
 
 export type AppEnv = Pick<
@@ -81,13 +84,27 @@ export interface AppServices {
   memoryEvents: MemoryEventHub;
   metrics: Metrics;
   requestLimiter: RequestLimiter;
+  /** The client's address, X-Forwarded-For honoured as far as TRUST_PROXY allows. */
+  clientAddress: (req: IncomingMessage) => string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
-/** Builds the HTTP app without listening, so tests and main.ts mount the same thing. */
-export function createApp(deps: AppDeps): { app: express.Express; services: AppServices } {
+/**
+ * Builds the server's request listener without listening, so tests and main.ts serve the same
+ * thing: tRPC under /trpc, and the Express app (`app`) for every other route (see http-front.ts).
+ */
+export function createApp(deps: AppDeps): {
+  handler: RequestListener;
+  app: express.Express;
+  services: AppServices;
+} {
   const { env, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', env.TRUST_PROXY);
+  // The same rule Express applies for req.ip, for the requests that do not go through Express.
+  const trusted = app.get('trust proxy fn') as Parameters<typeof proxyAddr>[1];
   const queues = new JobQueues(deps.redis, env.QUEUE_PREFIX, undefined, {
     consolidate: consolidateJobOptions(env),
   });
@@ -114,21 +131,17 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
       windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
       keyPrefix: deps.redisKeyPrefix ?? 'mirix',
     }),
+    clientAddress: (req) => proxyAddr(req, trusted),
   };
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', env.TRUST_PROXY);
-  app.use(services.metrics.httpMiddleware());
-  // The server's own time for each response (a standard header: browsers' devtools show it, and
-  // bench:chat reads it to tell the server's overhead from the client's).
-  app.use(
+  // What every request gets, tRPC or not.
+  const common: NodeMiddleware[] = [
+    services.metrics.httpMiddleware(),
+    // The server's own time for each response (a standard header: browsers' devtools show it, and
+    // bench:chat reads it to tell the server's overhead from the client's).
     responseTime((req, res, ms) => {
       res.setHeader('Server-Timing', serverTimingHeader(req, ms));
     }),
-  );
-
-  app.use(
     pinoHttp({
       logger,
       genReqId(req, res) {
@@ -152,7 +165,7 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
       },
       autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
     }),
-  );
+  ];
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -167,21 +180,6 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
       .status(readiness.ready ? 200 : 503)
       .json({ status: readiness.ready ? 'ready' : 'unavailable', ...readiness });
   });
-
-  // First of the API routes: it takes nearly all the traffic.
-  app.use(
-    '/trpc',
-    createExpressMiddleware({
-      router: appRouter,
-      createContext: createContextFactory(services),
-      maxBodySize: 1024 * 1024,
-      // A rate-limited call says when to come back.
-      responseMeta: ({ errors }) => {
-        const waits = errors.flatMap((e) => retryAfterOf(e) ?? []);
-        return waits.length ? { headers: { 'retry-after': String(Math.max(...waits)) } } : {};
-      },
-    }),
-  );
 
   app.use(
     QUEUE_DASHBOARD_PATH,
@@ -227,5 +225,17 @@ export function createApp(deps: AppDeps): { app: express.Express; services: AppS
   };
   app.use(onError);
 
-  return { app, services };
+  // Nearly all the traffic: served by tRPC's Node handler, outside Express (http-front.ts).
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    createContext: createContextFactory(services),
+    maxBodySize: 1024 * 1024,
+    // A rate-limited call says when to come back.
+    responseMeta: ({ errors }) => {
+      const waits = errors.flatMap((e) => retryAfterOf(e) ?? []);
+      return waits.length ? { headers: { 'retry-after': String(Math.max(...waits)) } } : {};
+    },
+  });
+  const handler = frontHandler({ common, trpc, app, logger });
+  return { handler, app, services };
 }

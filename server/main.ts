@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createApp } from './app.js';
 import { initOrm } from './db/orm.js';
 import { loadEnvOrExit } from './env.js';
@@ -23,8 +23,8 @@ const redisReady = await Promise.race([
 if (!redisReady)
   logger.warn('Redis is not reachable yet: starting anyway (GET /ready answers 503 until it is)');
 
-const { app, services } = createApp({ env, orm, redis, logger });
-const server: Server = app.listen(env.PORT, env.HOST, () => {
+const { handler, services } = createApp({ env, orm, redis, logger });
+const server: Server = createServer(handler).listen(env.PORT, env.HOST, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
   logger.info({ port, host: env.HOST }, 'MIRIX-TS API listening');

@@ -1,4 +1,6 @@
 import type { RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { NodeMiddleware } from './http-front.js';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { LlmUsage } from './llm/types.js';
@@ -95,11 +97,11 @@ export class Metrics {
   }
 
   /** Times every HTTP request; the route label is bounded (no ids or query strings). */
-  httpMiddleware(): RequestHandler {
-    return (req, res, next) => {
+  httpMiddleware(): NodeMiddleware {
+    return (req: IncomingMessage & { originalUrl?: string }, res, next) => {
       const end = this.httpDuration.startTimer();
       res.on('finish', () => {
-        const path = req.originalUrl.split('?')[0] ?? '';
+        const path = (req.originalUrl ?? req.url ?? '').split('?')[0] ?? '';
         const prefix = ROUTE_PREFIXES.find((p) => path === p || path.startsWith(`${p}/`));
         const route = prefix ?? (KNOWN_ROUTES.has(path) ? path : 'other');
         end({ method: req.method, route, status: String(res.statusCode) });

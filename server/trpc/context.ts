@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
+import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { AppServices } from '../app.js';
 import type { User } from '../modules/users/user.entity.js';
@@ -49,7 +50,7 @@ function bearer(header: string | undefined): string | null {
  */
 export function contextOfRequest(
   services: AppServices,
-  req: CreateExpressContextOptions['req'],
+  req: IncomingMessage,
   connectionParams?: Record<string, unknown> | null,
 ): Context {
   const fromParams = connectionParams?.token;
@@ -58,14 +59,14 @@ export function contextOfRequest(
     services,
     log: req.log,
     credential: bearer(req.headers.authorization) ?? (typeof fromParams === 'string' ? fromParams : null),
-    ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+    ip: services.clientAddress(req),
     requestId: req.id as string,
     timing: (name, ms) => recordTiming(req, name, ms),
   });
 }
 
-/** The Express adapter's context (each procedure call then gets its own fork: see init.ts). */
+/** The HTTP handler's context (each procedure call then gets its own fork: see init.ts). */
 export function createContextFactory(services: AppServices) {
-  return ({ req, info }: CreateExpressContextOptions): Context =>
+  return ({ req, info }: CreateHTTPContextOptions): Context =>
     contextOfRequest(services, req, info.connectionParams);
 }

@@ -63,3 +63,29 @@ describe('sign-in and sign-up budget per address', () => {
     expect((await listAgents(server, carol.token)).status).toBe(200);
   });
 });
+
+describe('client addresses behind a proxy', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // TRUST_PROXY defaults to loopback, and the test client is on loopback: it is the proxy.
+    server = await startTestServer({ env: { RATE_LIMIT_AUTH_PER_ADDRESS: 2 } });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const login = (forwardedFor: string) =>
+    fetch(`${server.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+      body: JSON.stringify({ json: { username: 'nobody', password: 'wrong-password' } }),
+    });
+
+  it('gives each forwarded client address its own sign-in budget', async () => {
+    expect((await login('203.0.113.1')).status).toBe(401);
+    expect((await login('203.0.113.1')).status).toBe(401);
+    expect((await login('203.0.113.1')).status).toBe(429);
+    // Another client behind the same proxy still has its budget.
+    expect((await login('203.0.113.2')).status).toBe(401);
+  });
+});

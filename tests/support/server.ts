@@ -3,7 +3,7 @@ import { TRPCClientError } from '@trpc/client';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { expect, inject } from 'vitest';
@@ -99,7 +99,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     CONSOLIDATE_BACKOFF_MS: 200,
     ...opts.env,
   };
-  const { app, services } = createApp({
+  const { handler, services } = createApp({
     env,
     orm,
     redis,
@@ -108,7 +108,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.webRoot && { webRoot: opts.webRoot }),
   });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createServer(handler).listen(0, '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
