@@ -92,13 +92,9 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
 /**
  * Builds the server's request listener without listening, so tests and main.ts serve the same
- * thing: tRPC under /trpc, and the Express app (`app`) for every other route (see http-front.ts).
+ * thing: tRPC under /trpc, and an Express app for every other route (see http-front.ts).
  */
-export function createApp(deps: AppDeps): {
-  handler: RequestListener;
-  app: express.Express;
-  services: AppServices;
-} {
+export function createApp(deps: AppDeps): { handler: RequestListener; services: AppServices } {
   const { env, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
@@ -237,5 +233,5 @@ export function createApp(deps: AppDeps): {
     },
   });
   const handler = frontHandler({ common, trpc, app, logger });
-  return { handler, app, services };
+  return { handler, services };
 }
