@@ -5,11 +5,12 @@
 // between them (ABBA), so a slow stretch hits both alike. Prints the Server-Timing `app`
 // percentiles of 1000 turns each after 1000 warm-up turns (AB_TURNS, AB_WARMUP), the API's CPU per
 // turn, and agents.get as the floor. A checkout needs node_modules (a symlink to this one's will do).
+import { Redis } from 'ioredis';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createMirixClient, type MirixClient } from '../client/index.js';
 import { startFakeOpenAI } from '../tests/support/fake-openai.js';
-import { createBenchDatabase, processTreeCpuMs, summarize, table } from './lib.js';
+import { chatBenchEnv, createBenchDatabase, processTreeCpuMs, summarize, table } from './lib.js';
 
 const dirs = process.argv.slice(2).map((d) => resolve(d));
 const { DATABASE_URL, REDIS_URL } = process.env;
@@ -17,23 +18,14 @@ if (dirs.length !== 2 || !DATABASE_URL || !REDIS_URL) {
   console.error('usage: npm run bench:chat-ab -- <checkout A> <checkout B>');
   process.exit(1);
 }
+const redisUrl: string = REDIS_URL;
 const TURNS = Number(process.env.AB_TURNS ?? 1000);
 const WARMUP = Number(process.env.AB_WARMUP ?? 1000);
 
 const fake = await startFakeOpenAI({ dim: 8 });
 const db = await createBenchDatabase(DATABASE_URL, 'mirix_bench_chat_ab');
-const env = {
-  DATABASE_URL: db.url,
-  REDIS_URL,
-  NODE_ENV: 'development',
-  JWT_SECRET: 'c'.repeat(40),
-  OPENAI_BASE_URL: fake.url,
-  OPENAI_API_KEY: 'bench',
-  RATE_LIMIT_PER_USER: '100000000',
-  PORT: '0',
-  HOST: '127.0.0.1',
-};
-db.migrate(env);
+db.migrate(chatBenchEnv(db.url, REDIS_URL, fake.url, 'bench-ab'));
+const prefixes: string[] = [];
 
 interface Side {
   dir: string;
@@ -48,9 +40,10 @@ interface Side {
 
 async function startSide(dir: string, k: number): Promise<Side> {
   const prefix = `bench-ab-${k}-${Date.now()}`;
+  prefixes.push(prefix);
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: dir,
-    env: { ...process.env, ...env, QUEUE_PREFIX: prefix },
+    env: { ...process.env, ...chatBenchEnv(db.url, redisUrl, fake.url, prefix) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -137,4 +130,10 @@ try {
   await fake.close();
   await new Promise((r) => setTimeout(r, 500));
   await db.drop();
+  // The runs' queues and events.
+  const redis = new Redis(redisUrl);
+  for (const prefix of prefixes)
+    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 }))
+      if ((keys as string[]).length) await redis.del(...(keys as string[]));
+  await redis.quit();
 }

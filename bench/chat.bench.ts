@@ -18,6 +18,7 @@ import pg from 'pg';
 import { createMirixClient, type MirixClient } from '../client/index.js';
 import { startFakeOpenAI } from '../tests/support/fake-openai.js';
 import {
+  chatBenchEnv,
   createBenchDatabase,
   processTreeCpuMs,
   startService,
@@ -41,19 +42,7 @@ const CONCURRENT = 100;
 
 const fake = await startFakeOpenAI({ dim: 8 });
 const db = await createBenchDatabase(DATABASE_URL, 'mirix_bench_chat');
-const env = {
-  DATABASE_URL: db.url,
-  REDIS_URL,
-  NODE_ENV: 'development',
-  JWT_SECRET: 'c'.repeat(40),
-  OPENAI_BASE_URL: fake.url,
-  OPENAI_API_KEY: 'bench',
-  // The benchmark is one user calling as fast as it can: no request budget.
-  RATE_LIMIT_PER_USER: '100000000',
-  QUEUE_PREFIX: `bench-chat-${Date.now()}`,
-  PORT: '0',
-  HOST: '127.0.0.1',
-};
+const env = chatBenchEnv(db.url, REDIS_URL, fake.url, `bench-chat-${Date.now()}`);
 db.migrate(env);
 const api = await startService(
   ['server/main.ts'],

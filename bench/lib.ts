@@ -150,6 +150,30 @@ export async function createBenchDatabase(adminUrl: string, name: string) {
   };
 }
 
+/**
+ * The API's environment for the chat benchmarks: a loopback fake OpenAI provider at `providerUrl`,
+ * any free port, and one user calling as fast as it can (no request budget).
+ */
+export function chatBenchEnv(
+  databaseUrl: string,
+  redisUrl: string,
+  providerUrl: string,
+  queuePrefix: string,
+): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    NODE_ENV: 'development',
+    JWT_SECRET: 'c'.repeat(40),
+    OPENAI_BASE_URL: providerUrl,
+    OPENAI_API_KEY: 'bench',
+    RATE_LIMIT_PER_USER: '100000000',
+    QUEUE_PREFIX: queuePrefix,
+    PORT: '0',
+    HOST: '127.0.0.1',
+  };
+}
+
 /** CPU time (user + system, ms) used so far by a process and its descendants (Linux /proc). */
 export function processTreeCpuMs(pid: number): number {
   const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
