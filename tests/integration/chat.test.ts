@@ -264,6 +264,17 @@ describe('chat.send errors', () => {
     expect(await server.orm.em.fork().count(Message, { agent: agent.id })).toBe(0);
   });
 
+  it('gives NOT_FOUND for a deleted agent and saves nothing', async () => {
+    // The ownership check and the user message's insert are one statement: no agent, no message.
+    const { client } = await signUp(server, 'chatdeleted');
+    const agent = await client.agents.create.mutate({ name: 'gone' });
+    await client.agents.delete.mutate({ id: agent.id });
+    const asked = openaiFake.chatRequests.length;
+    await expectTRPCError(client.chat.send.mutate({ agentId: agent.id, message: 'hi' }), 'NOT_FOUND', 404);
+    expect(await server.orm.em.fork().count(Message, { agent: agent.id })).toBe(0);
+    expect(openaiFake.chatRequests).toHaveLength(asked);
+  });
+
   it("reads nothing of another user's agent for the prompt, even before the ownership check", async () => {
     // A turn's reads start alongside the agent lookup: each statement is scoped to the caller.
     const alice = await signUp(server, 'scopealice');

@@ -3,12 +3,11 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../metrics.js';
 import type { Env } from '../../env.js';
-import { AppError, publicErrorOf } from '../../errors.js';
+import { AppError, notFound, publicErrorOf } from '../../errors.js';
 import type { JobQueues } from '../../jobs/queues.js';
 import { createLlmProvider, type LlmEnv } from '../../llm/index.js';
 import type { LlmUsage } from '../../llm/types.js';
-import { getOwnedAgent } from '../agents/agent.service.js';
-import type { Agent } from '../agents/agent.entity.js';
+import { Agent } from '../agents/agent.entity.js';
 import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
 import { coreBlockValues } from '../memory/core.service.js';
 import { toMemorySummary } from '../memory/memory.registry.js';
@@ -145,8 +144,7 @@ export async function sendMessage(
   deps: ChatDeps,
   input: ChatTurnInput,
 ): Promise<ChatTurnResult> {
-  const { agent, userMessage, saved, prepared } = await startTurn(em, actor, deps, input);
-  await saved;
+  const { agent, userMessage, prepared } = await startTurn(em, actor, deps, input);
   try {
     const { provider, prompt, used } = await prepared;
     const asked = performance.now();
@@ -171,22 +169,23 @@ export async function sendMessage(
 }
 
 /**
- * Checks ownership, then saves the user's message (`saved`) while the prompt is prepared
- * (`prepared`, whose reads began with the ownership check): the two do not depend on each other,
- * and callers await `saved` before calling the provider, so whatever happens next the message is
- * not lost. `prepared` never rejects unhandled.
+ * Saves the user's message in the statement that checks the agent is the actor's (one round trip),
+ * while the prompt's reads run (`retrieved`, scoped to the actor in their own SQL). Whatever happens
+ * next, the message is not lost: the provider is called only after startTurn resolves. `prepared`
+ * never rejects unhandled.
  */
 async function startTurn(em: EntityManager, actor: User, deps: ChatDeps, input: ChatTurnInput) {
   const userMessage = messageKey();
-  const owned = getOwnedAgent(em, actor, input.agentId);
+  const owned = saveUserMessage(em, userMessage, input.agentId, actor.id, input.message).then((row) => {
+    if (!row) throw notFound('Agent');
+    return em.map(Agent, row);
+  });
   const retrieved = retrieve(em, actor, deps, input, userMessage, owned);
   retrieved.catch(() => {});
   const agent = await owned;
-  // A single-statement insert: no unit of work (and no BEGIN/COMMIT round trips) needed.
-  const saved = saveUserMessage(em, userMessage, agent.id, actor.id, input.message);
   const prepared = prepareTurn(deps, agent, input, retrieved);
   prepared.catch(() => {});
-  return { agent, userMessage, saved, prepared };
+  return { agent, userMessage, prepared };
 }
 
 /** Provider, retrieved memories and the assembled prompt for a turn. */
@@ -274,8 +273,7 @@ export async function* streamMessage(
   input: ChatTurnInput,
   signal?: AbortSignal,
 ): AsyncGenerator<ChatStreamEvent> {
-  const { agent, userMessage, saved, prepared } = await startTurn(em, actor, deps, input);
-  await saved;
+  const { agent, userMessage, prepared } = await startTurn(em, actor, deps, input);
   yield { type: 'start', agentId: agent.id, userMessageId: userMessage.id, timestamp: new Date() };
   yield { type: 'thinking' };
   let text = '';

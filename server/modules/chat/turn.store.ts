@@ -38,15 +38,38 @@ function messageParams(
   return [key.id, key.createdAt, agentId, role, content, senderId, usage, metadata];
 }
 
-/** The user's message, saved before anything else happens in the turn. */
+/**
+ * The agent, if it is the sender's and live, and the user's message, saved in the same statement:
+ * the message is written only when the agent row is found, and the turn waits for one round trip
+ * instead of a lookup followed by an insert.
+ */
+const INSERT_USER_MESSAGE_TO_OWNED_AGENT = `with agent as (
+    select * from agents where id = $3 and owner_id = $5 and deleted_at is null
+  ), saved as (
+    insert into messages (id, created_at, updated_at, agent_id, role, content, sender_id)
+    select $1::uuid, $2::timestamptz, $2::timestamptz, agent.id, 'user', $4::text, $5::uuid from agent
+  )
+  select * from agent`;
+
+/**
+ * The user's message, saved before anything else happens in the turn, if the sender owns the live
+ * agent `agentId`. Returns that agent's row, or null (and saves nothing) when there is no such agent.
+ */
 export async function saveUserMessage(
   em: EntityManager,
   message: MessageKey,
   agentId: string,
   senderId: string,
   content: string,
-): Promise<void> {
-  await runNative(em, INSERT_MESSAGE, messageParams(message, agentId, 'user', content, senderId, null, null));
+): Promise<Record<string, unknown> | null> {
+  const [agent] = await runNative<Record<string, unknown>>(em, INSERT_USER_MESSAGE_TO_OWNED_AGENT, [
+    message.id,
+    message.createdAt,
+    agentId,
+    content,
+    senderId,
+  ]);
+  return agent ?? null;
 }
 
 const INSERT_ANSWER_WITH_JOB = `with answer as (${INSERT_MESSAGE})
