@@ -44,12 +44,16 @@ async function deliver(deps: ConsolidationDeps, job: RecordedJob): Promise<void>
  * Redis did not take is queued by the worker's sweep.
  */
 export function deliverInBackground(deps: ConsolidationDeps, job: RecordedJob): void {
-  deliver(deps, job).catch((err: unknown) =>
-    deps.log.warn(
-      { err, jobId: job.id },
-      'consolidation job recorded but not queued; the sweep will queue it',
-    ),
-  );
+  // On the next turn of the event loop: the caller's answer is written first, then the job's
+  // Redis commands are built and sent.
+  setImmediate(() => {
+    deliver(deps, job).catch((err: unknown) =>
+      deps.log.warn(
+        { err, jobId: job.id },
+        'consolidation job recorded but not queued; the sweep will queue it',
+      ),
+    );
+  });
 }
 
 /**
