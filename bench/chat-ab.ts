@@ -5,6 +5,7 @@
 // between them (ABBA), so a slow stretch hits both alike. Prints the Server-Timing `app`
 // percentiles of 1000 turns each after 1000 warm-up turns (AB_TURNS, AB_WARMUP), the API's CPU per
 // turn, and agents.get as the floor. A checkout needs node_modules (a symlink to this one's will do).
+// The same checkout twice with AB_NODE_FLAGS_A / AB_NODE_FLAGS_B compares Node or V8 settings.
 import { Redis } from 'ioredis';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -41,7 +42,9 @@ interface Side {
 async function startSide(dir: string, k: number): Promise<Side> {
   const prefix = `bench-ab-${k}-${Date.now()}`;
   prefixes.push(prefix);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  // AB_NODE_FLAGS_A / AB_NODE_FLAGS_B: Node/V8 flags for one side only (say a GC setting).
+  const flags = process.env[`AB_NODE_FLAGS_${'AB'[k]}`]?.split(/\s+/).filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', 'server/main.ts'], {
     cwd: dir,
     env: { ...process.env, ...chatBenchEnv(db.url, redisUrl, fake.url, prefix) },
     stdio: ['ignore', 'pipe', 'pipe'],
