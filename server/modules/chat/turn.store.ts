@@ -25,19 +25,6 @@ const INSERT_MESSAGE = `insert into messages
   (id, created_at, updated_at, agent_id, role, content, sender_id, token_usage, metadata)
   values ($1, $2, $2, $3, $4, $5, $6, $7, $8)`;
 
-/** INSERT_MESSAGE's parameters, $1 to $8. */
-function messageParams(
-  key: MessageKey,
-  agentId: string,
-  role: MessageRole,
-  content: string,
-  senderId: string | null,
-  usage: TokenUsage | null,
-  metadata: MessageMetadata | null,
-): unknown[] {
-  return [key.id, key.createdAt, agentId, role, content, senderId, usage, metadata];
-}
-
 /**
  * The agent, if it is the sender's and live, and the user's message, saved in the same statement:
  * the message is written only when the agent row is found, and the turn waits for one round trip
@@ -94,15 +81,17 @@ export async function saveAnswer(
   consolidate: { ownerId: string; userMessageId: string } | null,
 ): Promise<{ message: MessageKey; job: RecordedJob | null }> {
   const message = messageKey();
-  const row = messageParams(
-    message,
+  // INSERT_MESSAGE's $1 to $8.
+  const row = [
+    message.id,
+    message.createdAt,
     answer.agentId,
     'assistant',
     answer.content,
     null,
     answer.usage,
     answer.metadata,
-  );
+  ];
   if (!consolidate) {
     await runNative(em, INSERT_MESSAGE, row);
     return { message, job: null };
