@@ -6,7 +6,8 @@ import { toSql } from 'pgvector';
 import { SESSION_SETTINGS } from '../server/db/orm-config.js';
 import { hashedEmbedding } from '../server/modules/embeddings/hashed.js';
 import { MEMORY_TYPES } from '../server/modules/memory/memory.types.js';
-import { buildFusedQuery, prefixTerm } from '../server/modules/memory/search.service.js';
+import { DEFAULT_FUSION_WEIGHTS, buildFusedQuery } from '../server/modules/memory/search.service.js';
+import { parseSearchQuery } from '../server/modules/memory/search.query.js';
 
 const [url, username, query, methodList] = process.argv.slice(2);
 if (!url || !username || !query) {
@@ -30,9 +31,10 @@ const { sql, params } = buildFusedQuery({
   to: null,
   vector: methods.includes('vector') ? (toSql(hashedEmbedding(query, 768)) as string) : null,
   embeddingModel: 'mirix-hashed-v1',
-  fulltext: methods.includes('fulltext') ? query : null,
-  prefix: methods.includes('fulltext') ? prefixTerm(query) : null,
+  fulltext: methods.includes('fulltext') ? parseSearchQuery(query) : null,
+  exclude: [],
   trigram: methods.includes('trigram') ? query : null,
+  weights: DEFAULT_FUSION_WEIGHTS,
   candidates: 40,
   limit: 10,
 });

@@ -14,7 +14,8 @@ import { createMirixClient, type MirixClient } from '../client/index.js';
 import { SESSION_SETTINGS } from '../server/db/orm-config.js';
 import { hashedEmbedding } from '../server/modules/embeddings/hashed.js';
 import { MEMORY_TYPES } from '../server/modules/memory/memory.types.js';
-import { buildFusedQuery, prefixTerm } from '../server/modules/memory/search.service.js';
+import { DEFAULT_FUSION_WEIGHTS, buildFusedQuery } from '../server/modules/memory/search.service.js';
+import { parseSearchQuery } from '../server/modules/memory/search.query.js';
 import {
   rng,
   startService,
@@ -306,9 +307,10 @@ async function run(n: number): Promise<RunResult> {
         to: null,
         vector: toSql(hashedEmbedding(q, 768)) as string,
         embeddingModel: 'mirix-hashed-v1',
-        fulltext: q,
-        prefix: prefixTerm(q),
+        fulltext: parseSearchQuery(q),
+        exclude: [],
         trigram: q,
+        weights: DEFAULT_FUSION_WEIGHTS,
         candidates: 40,
         limit: 10,
       });

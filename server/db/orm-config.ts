@@ -7,7 +7,7 @@ import { entities } from './entities.js';
 
 /** Per-connection settings for memory search (see search.service.ts). */
 export const SESSION_SETTINGS =
-  "set hnsw.ef_search = 40; set hnsw.iterative_scan = 'relaxed_order'; set pg_trgm.word_similarity_threshold = 0.5";
+  "set plan_cache_mode = force_custom_plan; set hnsw.ef_search = 40; set hnsw.iterative_scan = 'relaxed_order'; set pg_trgm.word_similarity_threshold = 0.5";
 
 interface PgConnection {
   query: (sql: string, cb: (err: Error | null) => void) => void;

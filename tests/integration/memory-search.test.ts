@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RRF_K } from '../../server/modules/memory/search.service.js';
+import { DEFAULT_FUSION_WEIGHTS } from '../../server/modules/memory/search.service.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
 import { waitFor } from '../support/wait.js';
 import { signUp, startTestServer, startTestWorker, type TestServer } from '../support/server.js';
@@ -117,17 +117,23 @@ describe('memory.search', () => {
     expect(hit?.explain?.vector).toBeNull();
   });
 
-  it('ranks an item found by several signals above one found by fewer, with RRF scores that match the explain ranks', async () => {
+  it('ranks an item found by several signals above one found by fewer, with fused scores that match the explain scores', async () => {
     const res = await search('kubernetes');
     expect(res.methods).toEqual(['vector', 'fulltext', 'trigram']);
     expect(res.items.map((h) => h.item.id).slice(0, 2)).toEqual([ids.kubernetes, ids.migration]);
     const [first, second] = res.items;
     expect(first?.explain?.trigram).not.toBeNull();
     expect(second?.explain?.trigram).toBeNull();
+    // Each signal's score is divided by that signal's best score for the query (its rank 1).
+    const signals = ['vector', 'fulltext', 'trigram'] as const;
+    const best = Object.fromEntries(
+      signals.map((s) => [s, res.items.find((h) => h.explain?.[s]?.rank === 1)?.explain?.[s]?.score ?? 1]),
+    );
     for (const hit of res.items) {
-      const expected = [hit.explain?.vector, hit.explain?.fulltext, hit.explain?.trigram]
-        .filter((s) => s)
-        .reduce((sum, s) => sum + 1 / (RRF_K + s!.rank), 0);
+      const expected = signals.reduce((sum, s) => {
+        const own = hit.explain?.[s];
+        return own ? sum + (DEFAULT_FUSION_WEIGHTS[s] * own.score) / best[s]! : sum;
+      }, 0);
       expect(hit.score).toBeCloseTo(expected, 10);
     }
     const scores = res.items.map((h) => h.score);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { hashedEmbedding } from '../../server/modules/embeddings/hashed.js';
 import { patchOf, ZResourceFields } from '../../server/modules/memory/memory.schema.js';
-import { buildFusedQuery, prefixTerm } from '../../server/modules/memory/search.service.js';
+import { DEFAULT_FUSION_WEIGHTS, buildFusedQuery } from '../../server/modules/memory/search.service.js';
+import { hasSearchableWords, parseSearchQuery } from '../../server/modules/memory/search.query.js';
 import { VaultCipher } from '../../server/modules/memory/vault-cipher.js';
 
 const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
@@ -66,10 +67,31 @@ describe('VaultCipher', () => {
 });
 
 describe('search helpers', () => {
-  it('turns the last plain word into a prefix term', () => {
-    expect(prefixTerm('deploy kube')).toBe('kube:*');
-    expect(prefixTerm('"exact phrase"')).toBeNull();
-    expect(prefixTerm('x')).toBeNull();
+  it('turns the last plain word into a prefix term, but not a finished question', () => {
+    expect(parseSearchQuery('deploy kube')).toMatchObject({ words: 'deploy ', prefix: 'kube' });
+    expect(parseSearchQuery('when did we deploy?').prefix).toBeNull();
+    expect(parseSearchQuery('"exact phrase"').prefix).toBeNull();
+    expect(parseSearchQuery('x').prefix).toBeNull();
+  });
+
+  it('keeps every word of a question for OR matching, and finds quoted phrases and identifiers', () => {
+    const q = parseSearchQuery('Why did "error budget" burn after release v2.3.1 and ERR_CONN_42?');
+    expect(q.exact).toEqual(['error budget', 'v2.3.1', 'ERR_CONN_42']);
+    expect(q.words).toContain('Why did');
+    expect(q.words).toContain('burn after release');
+    expect(q.words).not.toContain('error budget');
+  });
+
+  it('reads -word as an exclusion, but not a hyphen inside a word', () => {
+    expect(parseSearchQuery('pets -cats').exclude).toEqual(['cats']);
+    expect(parseSearchQuery('self-care routine').exclude).toEqual([]);
+  });
+
+  it('tells a query of stop words or punctuation from one with something to look for', () => {
+    expect(hasSearchableWords(parseSearchQuery('what is it that you were'))).toBe(false);
+    expect(hasSearchableWords(parseSearchQuery(`'&|!():*<->\\`))).toBe(false);
+    expect(hasSearchableWords(parseSearchQuery('what is kubernetes'))).toBe(true);
+    expect(hasSearchableWords(parseSearchQuery('咖啡'))).toBe(true);
   });
 
   it('builds only the signals asked for', () => {
@@ -80,11 +102,17 @@ describe('search helpers', () => {
       from: null,
       to: null,
       embeddingModel: 'm',
-      prefix: null,
+      exclude: [],
+      weights: DEFAULT_FUSION_WEIGHTS,
       candidates: 40,
       limit: 10,
     };
-    const { sql } = buildFusedQuery({ ...base, vector: null, fulltext: 'x', trigram: null });
+    const { sql } = buildFusedQuery({
+      ...base,
+      vector: null,
+      fulltext: parseSearchQuery('x'),
+      trigram: null,
+    });
     expect(sql).toContain('fulltext as');
     expect(sql).not.toContain('vector as');
     expect(sql).not.toContain('trigram as');

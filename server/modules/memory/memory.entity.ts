@@ -20,8 +20,9 @@ export const DEFAULT_EMBEDDING_DIM = 768;
  * own fields are nullable columns, validated per type by the zod schemas in memory.schema.ts.
  *
  * Two generated columns feed search (their expressions are written the way PostgreSQL normalizes
- * them, so schema diffs stay empty): `tsv` (weighted full text: name/title A, summary/caption B,
- * details/steps C, resource content D) and `trgm_text` (the short, name-like field for trigram
+ * them, so schema diffs stay empty): `tsv` (weighted full text: name/title/event type/actor A,
+ * summary/caption B, details/steps/resource content C, the trigger-kept `context_tsv` D, with
+ * Chinese and Japanese characters split by `mirix_search_text`) and `trgm_text` (the short, name-like field for trigram
  * matching: name, title, caption, "event_type actor" or entry_type, at most 100 characters;
  * trigram similarity over long text is two orders of magnitude slower).
  *
@@ -37,12 +38,13 @@ export const DEFAULT_EMBEDDING_DIM = 768;
     'create index "memories_embedding_hnsw_idx" on "memories" using hnsw ("embedding" vector_cosine_ops) with (m = 8, ef_construction = 32) where "deleted_at" is null',
 })
 @Index({
-  name: 'memories_tsv_gin_idx',
-  expression: 'create index "memories_tsv_gin_idx" on "memories" using gin ("tsv")',
+  name: 'memories_agent_tsv_gin_idx',
+  expression: 'create index "memories_agent_tsv_gin_idx" on "memories" using gin ("agent_id", "tsv")',
 })
 @Index({
-  name: 'memories_trgm_text_gin_idx',
-  expression: 'create index "memories_trgm_text_gin_idx" on "memories" using gin ("trgm_text" gin_trgm_ops)',
+  name: 'memories_agent_trgm_gin_idx',
+  expression:
+    'create index "memories_agent_trgm_gin_idx" on "memories" using gin ("agent_id", "trgm_text" gin_trgm_ops)',
 })
 @Index({
   name: 'memories_agent_recent_idx',
@@ -74,6 +76,7 @@ export class MemoryItem extends BaseEntity<
   | 'secretCiphertext'
   | 'secretKeyId'
   | 'caption'
+  | 'contextTsv'
   | 'tsv'
   | 'trgmText'
 > {
@@ -163,14 +166,18 @@ export class MemoryItem extends BaseEntity<
   @Property({ type: 'text', nullable: true })
   caption: string | null = null;
 
-  // --- generated search columns (written by PostgreSQL, never by the application) ---
+  // --- search columns (written by PostgreSQL, never by the application) ---
+  /** An episode's neighbours and date (weight D), kept by triggers: see migration 20261201213000. */
+  @Property({ type: 'unknown', columnType: 'tsvector', lazy: true, hidden: true, nullable: true })
+  contextTsv?: unknown;
+
   @Property({
     type: 'unknown',
     columnType: 'tsvector',
     lazy: true,
     hidden: true,
     nullable: true,
-    generated: `(((setweight(to_tsvector('english'::regconfig, (((((((COALESCE(name, ''::character varying))::text || ' '::text) || (COALESCE(title, ''::character varying))::text) || ' '::text) || (COALESCE(event_type, ''::character varying))::text) || ' '::text) || (COALESCE(actor, ''::character varying))::text)), 'A'::"char") || setweight(to_tsvector('english'::regconfig, ((COALESCE(summary, ''::text) || ' '::text) || COALESCE(caption, ''::text))), 'B'::"char")) || setweight(to_tsvector('english'::regconfig, ((((COALESCE(details, ''::text) || ' '::text) || (COALESCE(entry_type, ''::character varying))::text) || ' '::text) || COALESCE((steps)::text, ''::text))), 'C'::"char")) || setweight(to_tsvector('english'::regconfig, "left"(COALESCE(content, ''::text), 100000)), 'D'::"char")) stored`,
+    generated: `(((setweight(to_tsvector('english'::regconfig, mirix_search_text((((((((COALESCE(name, ''::character varying))::text || ' '::text) || (COALESCE(title, ''::character varying))::text) || ' '::text) || (COALESCE(event_type, ''::character varying))::text) || ' '::text) || (COALESCE(actor, ''::character varying))::text))), 'A'::"char") || setweight(to_tsvector('english'::regconfig, mirix_search_text(((COALESCE(summary, ''::text) || ' '::text) || COALESCE(caption, ''::text)))), 'B'::"char")) || setweight(to_tsvector('english'::regconfig, mirix_search_text(((((((COALESCE(details, ''::text) || ' '::text) || (COALESCE(entry_type, ''::character varying))::text) || ' '::text) || COALESCE((steps)::text, ''::text)) || ' '::text) || "left"(COALESCE(content, ''::text), 100000)))), 'C'::"char")) || COALESCE(context_tsv, ''::tsvector)) stored`,
   })
   tsv?: unknown;
 

@@ -8,13 +8,64 @@ import type { TSearchMethod, TSearchRequest } from './memory.schema.js';
 import { type MemoryRecord, recordFromRow } from './memory.registry.js';
 import { runNative } from '../../db/native.js';
 import { MEMORY_TYPES } from './memory.types.js';
+import { type FulltextQuery, hasSearchableWords, parseSearchQuery } from './search.query.js';
 
-/** Reciprocal rank fusion constant (the usual 60: later ranks still count, but less). */
-export const RRF_K = 60;
-/** At most this many full-text matches are ranked per query (see buildFusedQuery). */
-export const FULLTEXT_RANK_CAP = 1000;
+/**
+ * Score fusion: a hit's fused score is the sum over signals of weight x (its score / the best
+ * score of that signal for this query), and memories holding a quoted phrase or identifier come
+ * first. The weights were chosen on the LOCOMO development split with `npm run bench:recall --
+ * --tune` (docs/decisions/0001-question-shaped-search.md): with the offline hashed embedder the
+ * vector and trigram signals add recall for what full text cannot match (other word forms,
+ * misspelt names) without reordering its answers to questions. Reciprocal-rank fusion was
+ * measured too and lost: any weight on a second signal reshuffled full text's close top ranks.
+ */
+export const DEFAULT_FUSION_WEIGHTS: Record<TSearchMethod, number> = {
+  vector: 0.05,
+  fulltext: 1,
+  trigram: 0.1,
+};
+
+/**
+ * BM25 over PostgreSQL's tsvectors (docs/decisions/0001-question-shaped-search.md):
+ * - `k1`, `b`: term-frequency saturation and length normalization;
+ * - `weights`: what one occurrence counts in each tsvector weight class, in ts_rank's order
+ *   {D, C, B, A}: context (neighbouring episodes, date), details/steps/content, summary/caption,
+ *   name/title/event type/actor;
+ * - `termCap`: at most this many memories are read per query term, so a very common word costs
+ *   the same at 1k and at 1M memories (its document frequency then saturates at the cap);
+ * - `sizeCap`: the agent's memory count used for IDF saturates here, for the same reason;
+ * - `rerank`: candidates (by summed IDF of the terms they hold) scored with full BM25;
+ * - `actorBoost`: a memory whose actor the query names scores this much more ("When did
+ *   Caroline ...": Caroline's own episodes before the ones that mention her);
+ * - `exactFirst`: a candidate's preselection credit per quoted phrase or identifier it holds.
+ */
+export const BM25 = {
+  k1: 1.2,
+  b: 0.3,
+  weights: [0.3, 1, 1, 1],
+  termCap: 1000,
+  sizeCap: 10_000,
+  rerank: 200,
+  maxTerms: 32,
+  actorBoost: 0.5,
+  exactFirst: 1000,
+} as const;
+
+/**
+ * The vector signal (docs/decisions/0002-exact-vectors.md): an agent with fewer than
+ * `exactBelow` live memories is searched by an exact scan of its own rows, a larger one through
+ * the HNSW index (iterative scans, hnsw.ef_search from SESSION_SETTINGS). Which path runs is decided
+ * inside the statement from the agent's size, not by the planner's estimates, so a small agent in a
+ * large table never goes through the shared graph, and the answer does not depend on the plan a
+ * connection has cached.
+ */
+export const VECTOR_SEARCH = { exactBelow: 20_000 } as const;
+
 /** Vector neighbours less similar than this are noise, not matches. */
 export const MIN_VECTOR_SIMILARITY = 0.1;
+
+/** The signals a search runs unless it names its own: the best set measured by bench:recall. */
+export const DEFAULT_METHODS: TSearchMethod[] = ['vector', 'fulltext', 'trigram'];
 
 export interface SearchHit {
   item: MemoryRecord;
@@ -60,19 +111,24 @@ export interface FusedQueryInput {
   /** pgvector literal of the query embedding, or null to skip the vector signal. */
   vector: string | null;
   embeddingModel: string;
-  /** Text for the full-text signal, or null to skip it. */
-  fulltext: string | null;
-  /** A `word:*` prefix term for the last word typed, or null. */
-  prefix: string | null;
+  /** The parsed query for the full-text signal, or null to skip it. */
+  fulltext: FulltextQuery | null;
+  /** Words whose memories are left out of every signal (`-word`). */
+  exclude: string[];
   /** Text for the trigram signal, or null to skip it. */
   trigram: string | null;
+  /** How much each signal counts in the fusion. */
+  weights: Record<TSearchMethod, number>;
+  /** Agents with fewer live memories get an exact vector scan (VECTOR_SEARCH.exactBelow). */
+  exactBelow?: number;
   candidates: number;
   limit: number;
 }
 
 /**
  * One SQL statement: each enabled signal takes its bounded top-k inside the agent's live items
- * (scope, soft delete, types and time filtered inside every signal), then reciprocal-rank fusion.
+ * (scope, soft delete, types and time filtered inside every signal), then weighted reciprocal-rank
+ * fusion.
  * Exported so the benchmark can time the same statement without the API around it.
  */
 export function buildFusedQuery(q: FusedQueryInput): { sql: string; params: unknown[] } {
@@ -83,44 +139,45 @@ export function buildFusedQuery(q: FusedQueryInput): { sql: string; params: unkn
   };
   const agent = p(q.agentId);
   const user = p(q.userId);
+  const exclude = q.exclude.length
+    ? ` and not m.tsv @@ (select coalesce(string_agg(plainto_tsquery('english', mirix_search_text(w))::text, ' | '), '')::tsquery
+        from unnest(${p(q.exclude)}::text[]) w where numnode(plainto_tsquery('english', mirix_search_text(w))) > 0)`
+    : '';
   // The agent must be the user's and live: checked once per statement (an InitPlan), so search
   // needs no separate ownership query.
   const scope = `exists (select 1 from agents a where a.id = ${agent} and a.owner_id = ${user} and a.deleted_at is null)
     and m.agent_id = ${agent} and m.user_id = ${user} and m.deleted_at is null and m.memory_type = any(${p(pgTextArray(q.types))}::text[])${
       q.from ? ` and coalesce(m.occurred_at, m.created_at) >= ${p(q.from)}` : ''
-    }${q.to ? ` and coalesce(m.occurred_at, m.created_at) <= ${p(q.to)}` : ''}`;
+    }${q.to ? ` and coalesce(m.occurred_at, m.created_at) <= ${p(q.to)}` : ''}${exclude}`;
   const k = p(q.candidates);
 
   const ctes: string[] = [];
   const signals: TSearchMethod[] = [];
   if (q.vector) {
     const v = p(q.vector);
+    const exactBelow = q.exactBelow ?? VECTOR_SEARCH.exactBelow;
+    const nearest = (
+      order: string,
+      size: string,
+    ) => `(select m.id, m.embedding <=> ${v}::vector as dist from memories m
+        where ${scope} and m.embedding is not null and m.embedding_model = ${p(q.embeddingModel)} and ${size}
+        order by ${order} limit ${k})`;
+    // The agent's size, counted up to the threshold on the index of its live rows.
+    ctes.push(`vector_size as materialized (
+      select count(*) as n from (select 1 from memories m where m.agent_id = ${agent} and m.deleted_at is null limit ${p(exactBelow)}) s
+    )`);
+    // Both branches are planned; a one-time filter runs one of them. "+ 0" hides the distance
+    // from the HNSW index, so the small-agent branch can only be an exact scan of the agent's rows.
     ctes.push(`vector as (
       select id, row_number() over (order by dist, id) as rank, 1 - dist as score from (
-        select m.id, m.embedding <=> ${v}::vector as dist from memories m
-        where ${scope} and m.embedding is not null and m.embedding_model = ${p(q.embeddingModel)}
-        order by dist limit ${k}
+        ${nearest(`(m.embedding <=> ${v}::vector) + 0, m.id`, `(select n from vector_size) < ${p(exactBelow)}`)}
+        union all
+        ${nearest(`m.embedding <=> ${v}::vector`, `(select n from vector_size) >= ${p(exactBelow)}`)}
       ) s where 1 - dist >= ${p(MIN_VECTOR_SIMILARITY)})`);
     signals.push('vector');
   }
   if (q.fulltext) {
-    const tsq = q.prefix
-      ? `(websearch_to_tsquery('english', ${p(q.fulltext)}) || to_tsquery('english', ${p(q.prefix)}))`
-      : `websearch_to_tsquery('english', ${p(q.fulltext)})`;
-    // Ranking costs a heap read per matching row: a very common term is ranked among at most
-    // FULLTEXT_RANK_CAP matches (the other signals still see every row). `offset 0` keeps the
-    // tsquery built once per search: without it the planner inlines it into the per-row filter, and
-    // the generic plan a prepared statement moves to after five runs builds it again for every row
-    // (three times slower on 200 matching rows).
-    ctes.push(`fulltext as (
-      select id, row_number() over (order by r desc, id) as rank, r as score from (
-        select c.id, ts_rank_cd(c.tsv, c.q) as r from (
-          select m.id, m.tsv, tq.q from memories m, (select ${tsq} as q offset 0) tq
-          where ${scope} and m.tsv @@ tq.q
-          limit ${p(FULLTEXT_RANK_CAP)}
-        ) c
-        order by r desc limit ${k}
-      ) s)`);
+    ctes.push(...fulltextCtes(q.fulltext, scope, k, p));
     signals.push('fulltext');
   }
   if (q.trigram) {
@@ -135,7 +192,12 @@ export function buildFusedQuery(q: FusedQueryInput): { sql: string; params: unkn
   }
   if (signals.length === 0) throw new Error('buildFusedQuery needs at least one signal');
 
-  const union = signals.map((s) => `select id, rank from ${s}`).join(' union all ');
+  const union = signals
+    .map(
+      (s) =>
+        `select id, ${p(q.weights[s])}::float8 * score / nullif(max(score) over (), 0) as w, ${s === 'fulltext' ? 'exact' : '0'} as exact from ${s}`,
+    )
+    .join(' union all ');
   const explain = (['vector', 'fulltext', 'trigram'] as const)
     .map((s) =>
       signals.includes(s)
@@ -146,19 +208,81 @@ export function buildFusedQuery(q: FusedQueryInput): { sql: string; params: unkn
   const joins = signals.map((s) => `left join ${s} on ${s}.id = f.id`).join(' ');
   const sql = `with ${ctes.join(',\n')},
     fused as (
-      select id, sum(1.0 / (${RRF_K} + rank)) as rrf from (${union}) u
-      group by id order by rrf desc, id limit ${p(q.limit)}
+      select id, max(exact) as exact, coalesce(sum(w), 0) as fused from (${union}) u
+      group by id order by exact desc, fused desc, id limit ${p(q.limit)}
     )
-    select ${SEARCH_COLUMNS}, f.rrf, ${explain}
+    select ${SEARCH_COLUMNS}, f.fused, ${explain}
     from fused f join memories m on m.id = f.id ${joins}
-    order by f.rrf desc, m.id`;
+    order by f.exact desc, f.fused desc, m.id`;
   return { sql, params };
 }
 
-/** The last word of a query as a prefix term (`kube:*`), if it is a plain word. */
-export function prefixTerm(query: string): string | null {
-  const last = /([\p{L}\p{N}]{2,})$/u.exec(query.trim())?.[1];
-  return last ? `${last.toLowerCase()}:*` : null;
+/**
+ * The full-text signal as BM25 in SQL, in bounded steps:
+ * 1. `ft_terms`: the query's lexemes (the `english` configuration drops stop words and stems),
+ *    the prefix term and the exact groups, each a tsquery built by PostgreSQL's own parsers;
+ * 2. `ft_hits`: per term, at most `termCap` of the agent's memories holding it (a scan of the
+ *    agent's postings in the (agent_id, tsv) index);
+ * 3. `ft_idf`: document frequency per term from those hits, against the agent's size (both
+ *    saturating at their caps);
+ * 4. `ft_cand`: the `rerank` memories with the most IDF among their terms;
+ * 5. `fulltext`: BM25 of each candidate, the actor boost and the exact bonus. The frequency of a
+ *    term is ts_rank of that one term times pi^2/6: its occurrences weighted by field (and
+ *    decaying with repetition, which ts_rank does and BM25's k1 then saturates further).
+ */
+function fulltextCtes(ft: FulltextQuery, scope: string, k: string, p: (v: unknown) => string): string[] {
+  const words = p(ft.words);
+  const prefix = ft.prefix ? p(ft.prefix) : null;
+  const exact = p(ft.exact);
+  const [wd, wc, wb, wa] = BM25.weights;
+  const weights = `'{${wd},${wc},${wb},${wa}}'::float4[]`;
+  const { k1, b } = BM25;
+  return [
+    `ft_terms as materialized (
+      select term, tq, false as exact from (
+        select l.lexeme as term, array_to_tsvector(array[l.lexeme])::text::tsquery as tq
+        from unnest(to_tsvector('english', mirix_search_text(${words}))) l
+        ${prefix ? `union all select '*' || ${prefix}, to_tsquery('english', ${prefix} || ':*')` : ''}
+        limit ${BM25.maxTerms}
+      ) t where numnode(tq) > 0
+      union all
+      select '"' || e, phraseto_tsquery('english', mirix_search_text(e)), true
+      from unnest(${exact}::text[]) e where numnode(phraseto_tsquery('english', mirix_search_text(e))) > 0
+    )`,
+    `ft_hits as materialized (
+      select t.term, c.id from ft_terms t cross join lateral (
+        select m.id from memories m where ${scope} and m.tsv @@ t.tq limit ${BM25.termCap}
+      ) c
+    )`,
+    `ft_idf as materialized (
+      select d.term, t.tq, t.exact, ln(1 + (greatest(n.n, d.df) - d.df + 0.5) / (d.df + 0.5)) as idf
+      from (select term, count(*) as df from ft_hits group by term) d join ft_terms t using (term),
+        (select count(*) as n from (select 1 from memories m where ${scope} limit ${BM25.sizeCap}) s) n
+    )`,
+    `ft_cand as materialized (
+      select c.id, m.tsv, m.actor, length(m.tsv) as dl from (
+        select h.id, sum(case when i.exact then ${BM25.exactFirst} else i.idf end) as s
+        from ft_hits h join ft_idf i using (term)
+        group by h.id order by s desc, h.id limit ${BM25.rerank}
+      ) c join memories m on m.id = c.id
+    )`,
+    `fulltext as (
+      select id, row_number() over (order by exact desc, score desc, id) as rank, score, exact from (
+        select c.id, x.exact, x.bm25 * (case when c.actor is not null
+            and to_tsvector('english', mirix_search_text(c.actor)) @@ a.terms then ${1 + BM25.actorBoost} else 1 end) as score
+        from ft_cand c, (
+          select (select greatest(avg(dl), 1) from ft_cand) as avgdl,
+            (select coalesce(string_agg(tq::text, ' | ') filter (where not exact), '')::tsquery from ft_terms) as terms
+        ) a cross join lateral (
+          select count(*) filter (where i.exact) as exact,
+            coalesce(sum(i.idf * f.tf * ${k1 + 1} / (f.tf + ${k1} * (1 - ${b} + ${b} * c.dl / a.avgdl))) filter (where not i.exact), 0) as bm25
+          from ft_idf i cross join lateral (select ts_rank(${weights}, c.tsv, i.tq, 0) * 1.6449341 as tf) f
+          where c.tsv @@ i.tq
+        ) x
+        order by x.exact desc, score desc, c.id limit ${k}
+      ) s
+    )`,
+  ];
 }
 
 /** A text[] literal, for known enum values only. */
@@ -167,7 +291,7 @@ function pgTextArray(values: string[]): string {
 }
 
 type Row = Record<string, unknown> & {
-  rrf: string | number;
+  fused: string | number;
   vector_rank: string | number | null;
   vector_score: number | null;
   fulltext_rank: string | number | null;
@@ -182,6 +306,8 @@ const signal = (rank: unknown, score: unknown) =>
 export interface SearchDeps {
   embeddings: EmbeddingProvider;
   log: Logger;
+  /** Fusion weights (DEFAULT_FUSION_WEIGHTS unless given). */
+  weights?: Record<TSearchMethod, number>;
 }
 
 /**
@@ -234,20 +360,26 @@ export async function searchMemories(
     };
   }
 
-  const wanted = new Set(input.methods ?? ['vector', 'fulltext', 'trigram']);
+  const wanted = new Set(input.methods ?? DEFAULT_METHODS);
+  const parsed = parseSearchQuery(query);
+  // Stop words and punctuation alone give full text nothing to look for: such a query is
+  // matched by trigrams instead of silently finding nothing.
+  if (wanted.has('fulltext') && !hasSearchableWords(parsed)) {
+    wanted.delete('fulltext');
+    wanted.add('trigram');
+  }
   let vector: string | null = null;
   if (wanted.has('vector')) {
     try {
       const [embedding] = await deps.embeddings.embed([query]);
-      vector = embedding ? (toSql(embedding) as string) : null;
+      // A text with no features (punctuation only) embeds to zeros: no direction to compare.
+      vector = embedding?.some((x) => x !== 0) ? (toSql(embedding) as string) : null;
     } catch (err) {
       deps.log.warn({ err }, 'query embedding failed; searching with the text signals only');
-      wanted.delete('vector');
     }
+    if (!vector) wanted.delete('vector');
   }
-  if (wanted.size === 0 || (wanted.size === 1 && wanted.has('vector') && !vector)) {
-    return { hits: await ensureAgent([]), methods: [] };
-  }
+  if (wanted.size === 0) return { hits: await ensureAgent([]), methods: [] };
 
   const { sql, params } = buildFusedQuery({
     agentId: input.agentId,
@@ -257,9 +389,10 @@ export async function searchMemories(
     to: input.timeRange?.to ?? null,
     vector,
     embeddingModel: deps.embeddings.model,
-    fulltext: wanted.has('fulltext') ? query : null,
-    prefix: wanted.has('fulltext') ? prefixTerm(query) : null,
+    fulltext: wanted.has('fulltext') ? parsed : null,
+    exclude: parsed.exclude,
     trigram: wanted.has('trigram') ? query.slice(0, 200) : null,
+    weights: deps.weights ?? DEFAULT_FUSION_WEIGHTS,
     candidates: Math.max(40, input.limit * 2),
     limit: input.limit,
   });
@@ -268,7 +401,7 @@ export async function searchMemories(
     hits: await ensureAgent(
       rows.map((r) => ({
         item: recordFromRow(r),
-        score: Number(r.rrf),
+        score: Number(r.fused),
         signals: {
           vector: signal(r.vector_rank, r.vector_score),
           fulltext: signal(r.fulltext_rank, r.fulltext_score),
@@ -276,8 +409,6 @@ export async function searchMemories(
         },
       })),
     ),
-    methods: (['vector', 'fulltext', 'trigram'] as const).filter((m) =>
-      m === 'vector' ? !!vector : wanted.has(m),
-    ),
+    methods: (['vector', 'fulltext', 'trigram'] as const).filter((m) => wanted.has(m)),
   };
 }
