@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUp, startTestServer, type TestServer } from '../support/server.js';
+
+/**
+ * Full-text search asked the way chat and the memory managers ask: natural-language questions.
+ * Runs on real PostgreSQL (tsvectors, triggers, the fused statement) through the typed client.
+ */
+let server: TestServer;
+let client: Awaited<ReturnType<typeof signUp>>['client'];
+
+beforeAll(async () => {
+  server = await startTestServer();
+  client = (await signUp(server, 'questioner')).client;
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const newAgent = async (name: string) => (await client.agents.create.mutate({ name })).id;
+const fulltext = async (agentId: string, query: string, limit = 10) =>
+  client.memory.search.query({ agentId, query, methods: ['fulltext'], limit, explain: true });
+const ids = (res: { items: { item: { id: string } }[] }) => res.items.map((h) => h.item.id);
+const semantic = async (agentId: string, name: string, summary: string) =>
+  (await client.memory.semantic.create.mutate({ agentId, name, summary })).id;
+
+describe('question-shaped full text', () => {
+  it('ranks first a memory that holds only some of the question words', async () => {
+    const agentId = await newAgent('partial words');
+    const target = await semantic(agentId, 'Support group', 'Caroline went to an LGBTQ support group');
+    await semantic(agentId, 'Greeting', 'Caroline said hello to everyone at the party');
+    await semantic(agentId, 'Weather', 'It rained all day yesterday');
+    const res = await fulltext(agentId, 'When did Caroline go to the LGBTQ support group?');
+    expect(ids(res)[0]).toBe(target);
+    expect(res.items.length).toBeGreaterThan(1);
+  });
+
+  it('counts rare words more than common ones, and does not favour long memories', async () => {
+    const agentId = await newAgent('bm25');
+    const filler = 'note about the weekly class and the weekly plans for everyone involved';
+    const rare = await semantic(agentId, 'Pottery', 'Signed up for a pottery class');
+    for (let i = 0; i < 6; i++) await semantic(agentId, `Class ${i}`, `${filler} ${i}`);
+    const longOne = await semantic(
+      agentId,
+      'Long notes',
+      `pottery ${'and then many other things happened that day, one after another, '.repeat(12)}`,
+    );
+    const res = await fulltext(agentId, 'pottery class');
+    expect(ids(res)[0]).toBe(rare);
+    expect(ids(res).indexOf(longOne)).toBeGreaterThan(0);
+    // A common word alone still finds its memories: OR semantics, not AND.
+    expect((await fulltext(agentId, 'weekly')).items.length).toBe(6);
+  });
+
+  it('puts quoted phrases and identifiers first, whatever else matches more', async () => {
+    const agentId = await newAgent('exact');
+    const phrase = await semantic(agentId, 'SLO', 'We spent the error budget');
+    const spread = await semantic(
+      agentId,
+      'Review',
+      'budget review found an error, then the budget had an error',
+    );
+    const code = await semantic(agentId, 'Outage', 'The connection failed with ERR_CONN_42 overnight');
+    await semantic(agentId, 'Other outage', 'The connection failed overnight, connection connection');
+    const quoted = ids(await fulltext(agentId, '"error budget" budget error'));
+    expect(quoted[0]).toBe(phrase);
+    expect(quoted).toContain(spread);
+    // Without the identifier, the memory repeating "connection" ranks first; with it, the match.
+    expect(ids(await fulltext(agentId, 'why did the connection fail overnight'))[0]).not.toBe(code);
+    expect(ids(await fulltext(agentId, 'why did the connection fail overnight with ERR_CONN_42'))[0]).toBe(
+      code,
+    );
+  });
+
+  it('leaves out memories holding a -word', async () => {
+    const agentId = await newAgent('exclude');
+    const dog = await semantic(agentId, 'Dog', 'Our pet dog loves the park');
+    const cat = await semantic(agentId, 'Cat', 'Our pet cat sleeps all day');
+    const res = await client.memory.search.query({ agentId, query: 'pet -cat' });
+    expect(ids(res)).toContain(dog);
+    expect(ids(res)).not.toContain(cat);
+  });
+
+  it('never errors on stop words, punctuation or tsquery syntax, and says which signals searched', async () => {
+    const agentId = await newAgent('hostile');
+    await semantic(agentId, 'What it is', 'Something about nothing');
+    for (const query of ['a & b | !c', 'foo:* <-> bar', "it's (really) 'quoted'", 'x\\y', '"unclosed']) {
+      const res = await client.memory.search.query({ agentId, query, explain: true });
+      expect(res.methods, query).toContain('fulltext');
+    }
+    for (const query of ['what is it that you were', `'&|!():*<->\\`, '!!!', '"the"']) {
+      const res = await client.memory.search.query({ agentId, query, explain: true });
+      // Nothing to look up in the text index: trigram matching takes over instead of silence.
+      expect(res.methods, query).not.toContain('fulltext');
+      expect(res.methods, query).toContain('trigram');
+    }
+    // Stop words alone find a memory by its name through trigrams.
+    const res = await client.memory.search.query({ agentId, query: 'what it is' });
+    expect(res.items.map((h) => h.item.name)).toContain('What it is');
+  });
+
+  it('finds Chinese text by a word inside a sentence', async () => {
+    const agentId = await newAgent('chinese');
+    const coffee = await semantic(agentId, '周末', '我们周末去爬山，然后喝了咖啡');
+    await semantic(agentId, '工作', '明天上午开会讨论预算');
+    const res = await fulltext(agentId, '咖啡');
+    expect(ids(res)).toEqual([coffee]);
+    expect(ids(await fulltext(agentId, '我们什么时候喝咖啡？'))[0]).toBe(coffee);
+  });
+});
+
+describe('context', () => {
+  const turn = (actor: string, text: string, occurredAt: Date) => ({
+    occurredAt,
+    eventType: 'conversation',
+    actor,
+    summary: `${actor}: ${text}`,
+    details: text,
+  });
+
+  it('finds an episode through the words of its neighbouring turns, and forgets a deleted neighbour', async () => {
+    const agentId = await newAgent('context');
+    const at = new Date('2023-05-08T13:56:00Z');
+    const { ids: turns } = await client.memory.episodic.createMany.mutate({
+      agentId,
+      items: [
+        turn('Melanie', 'What did you get up to at the weekend?', at),
+        turn('Caroline', 'I went hiking in the hills with my dog.', at),
+        turn('Melanie', 'That sounds lovely!', at),
+      ],
+    });
+    const [question, answer] = turns as [string, string];
+    const res = await fulltext(agentId, 'What did Caroline do at the weekend?');
+    expect(ids(res)).toContain(answer);
+    // The answer holds no "weekend" of its own: it was found through its context.
+    expect(res.items.find((h) => h.item.id === answer)?.item.summary).not.toMatch(/weekend/);
+
+    await client.memory.episodic.delete.mutate({ agentId, id: question });
+    expect(ids(await fulltext(agentId, 'weekend'))).toEqual([]);
+  });
+
+  it('keeps context current when a neighbour is added later or edited', async () => {
+    const agentId = await newAgent('context updates');
+    const at = new Date('2024-02-01T10:00:00Z');
+    const first = await client.memory.episodic.create.mutate({
+      agentId,
+      ...turn('Jon', 'I lost my job.', at),
+    });
+    expect(ids(await fulltext(agentId, 'dance studio'))).toEqual([]);
+    const second = await client.memory.episodic.create.mutate({
+      agentId,
+      ...turn('Gina', 'Open a dance studio then!', new Date(at.getTime() + 60_000)),
+    });
+    expect(ids(await fulltext(agentId, 'dance studio'))).toEqual([second.id, first.id]);
+    await client.memory.episodic.update.mutate({
+      agentId,
+      id: second.id,
+      summary: 'Gina: Sorry to hear that.',
+    });
+    await client.memory.episodic.update.mutate({ agentId, id: second.id, details: 'Sorry to hear that.' });
+    expect(ids(await fulltext(agentId, 'dance studio'))).toEqual([]);
+  });
+
+  it('does not join episodes more than half a day apart', async () => {
+    const agentId = await newAgent('context window');
+    await client.memory.episodic.createMany.mutate({
+      agentId,
+      items: [
+        turn('Nate', 'We adopted a turtle.', new Date('2024-03-01T10:00:00Z')),
+        turn('Nate', 'Busy week at work.', new Date('2024-03-09T10:00:00Z')),
+      ],
+    });
+    expect((await fulltext(agentId, 'turtle')).items).toHaveLength(1);
+  });
+
+  it('finds an episode by its date in words, and by its actor before those who only mention them', async () => {
+    const agentId = await newAgent('actor and date');
+    const { ids: made } = await client.memory.episodic.createMany.mutate({
+      agentId,
+      items: [
+        turn('Joanna', 'Way to go, Nate! Congrats on the cooking show.', new Date('2023-10-13T09:00:00Z')),
+        turn(
+          'Nate',
+          'Last Monday I taught vegan ice cream recipes on my own cooking show!',
+          new Date('2023-10-14T09:00:00Z'),
+        ),
+      ],
+    });
+    const [mention, own] = made as [string, string];
+    const res = await fulltext(agentId, 'When did Nate host a cooking show?');
+    expect(ids(res)).toEqual([own, mention]);
+    expect(ids(await fulltext(agentId, 'What happened on 13 October 2023?'))[0]).toBe(mention);
+  });
+});
