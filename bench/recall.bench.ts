@@ -1,4 +1,4 @@
-// `npm run bench:recall [-- --data ../shared/eval/locomo-dev --out bench/results/recall.json --tune]`
+// `npm run bench:recall [-- --data ../shared/eval/locomo-dev --out bench/results/recall.json --tune --db NAME]`
 // Retrieval quality on conversations in the LOCOMO format (one JSON file per conversation), through
 // the API: every dialog turn becomes one episodic memory of the conversation's agent (actor the
 // speaker, summary "Speaker: text", details the text, occurredAt the session's date; a shared
@@ -24,6 +24,7 @@ const arg = (name: string, fallback: string) => {
 const DATA = resolve(arg('data', '../shared/eval/locomo-dev'));
 const OUT = arg('out', join('bench', 'results', 'recall.json'));
 const TUNE = args.includes('--tune');
+const DB_NAME = arg('db', 'mirix_bench_recall');
 const KS = [1, 5, 10, 20] as const;
 const LIMIT = 20;
 const { DATABASE_URL, REDIS_URL } = process.env;
@@ -168,7 +169,7 @@ function fuse(lists: Record<Method, Scored>, weights: Record<Method, number>, ho
 async function main() {
   const conversations = load(DATA);
   if (conversations.length === 0) throw new Error(`no .json conversations in ${DATA}`);
-  const db = await createBenchDatabase(DATABASE_URL!, 'mirix_bench_recall');
+  const db = await createBenchDatabase(DATABASE_URL!, DB_NAME);
   const env = {
     DATABASE_URL: db.url,
     REDIS_URL: REDIS_URL!,
