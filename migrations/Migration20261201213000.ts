@@ -56,9 +56,15 @@ export class Migration20261201213000 extends Migration {
 
     // Recomputes the context of the live episodes at these positions and of their neighbours
     // (the episodes whose context can name them). Rows whose context is unchanged are not written.
+    // Writers of one agent's episodes take turns here (a transaction-scoped advisory lock per
+    // agent, in agent order), so two concurrent inserts never wait on each other's neighbours;
+    // each then sees the other's committed rows. A neighbour row another writer holds right now
+    // (the embed worker setting its vector) is skipped rather than waited for, so no lock cycle
+    // can form; its context is brought up to date by the next write beside it.
     this.addSql(`create or replace function mirix_refresh_episode_context(p_agents uuid[], p_ats timestamptz[], p_ids uuid[])
-      returns void language sql volatile
-      begin atomic
+      returns void language plpgsql volatile as $$
+      begin
+        perform pg_advisory_xact_lock(7412, hashtext(a::text)) from (select distinct a from unnest(p_agents) a order by 1) s;
         with anchor as (
           select * from unnest(p_agents, p_ats, p_ids) as x(agent_id, at, id)
         ), target as (
@@ -77,14 +83,17 @@ export class Migration20261201213000 extends Migration {
                 and coalesce(a.occurred_at, a.created_at) <= x.at + interval '12 hours'
               order by coalesce(a.occurred_at, a.created_at), a.id limit 2)
           ) n
+        ), locked as (
+          select m.id from memories m join target t on t.id = m.id
+          where m.memory_type = 'episodic' and m.deleted_at is null
+          order by m.id for update of m skip locked
         ), fresh as (
           select m.id, mirix_episode_context(m.agent_id, coalesce(m.occurred_at, m.created_at), m.id) as ctx
-          from memories m join target t on t.id = m.id
-          where m.memory_type = 'episodic' and m.deleted_at is null
+          from memories m join locked l on l.id = m.id
         )
         update memories m set context_tsv = f.ctx from fresh f
         where m.id = f.id and m.context_tsv is distinct from f.ctx;
-      end;`);
+      end $$;`);
 
     this.addSql(`create or replace function mirix_memories_context_ins() returns trigger language plpgsql as $$
       begin
