@@ -1,4 +1,7 @@
-// `npm run bench:search [-- --sizes 10000,100000 --queries 500 --keep --reuse]`
+// `npm run bench:search [-- --sizes 10000,100000 --shapes zipf,vocab30,rare --queries 500 --keep --reuse]`
+// Three shapes of text: `zipf` (natural-language-like: stop words first, then 4,000 words by
+// Zipf's law), `vocab30` (6-word summaries from a 30-word vocabulary: every word in a third of the
+// memories) and `rare` (8-word summaries from 12,000 rare words, 3-word queries: few matches each).
 // --keep leaves the benchmark databases in place; --reuse measures search again on a kept one
 // (its ingest figures are then not measured).
 // Seeds N synthetic memories for one agent (+20% on noise agents of other users) through the API,
@@ -33,6 +36,8 @@ const arg = (name: string, fallback: string) => {
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
 const SIZES = arg('sizes', '10000,100000').split(',').map(Number);
+type Shape = 'zipf' | 'vocab30' | 'rare';
+const SHAPES = arg('shapes', 'zipf,vocab30,rare').split(',') as Shape[];
 const QUERIES = Number(arg('queries', '500'));
 const WARMUP = 50;
 const BATCH = 500;
@@ -67,13 +72,27 @@ while (VOCAB.length < STOP_WORDS.length + 4000) {
     VOCAB.push(w);
   }
 }
+const SMALL_VOCAB = VOCAB.slice(STOP_WORDS.length, STOP_WORDS.length + 30);
+const RARE_VOCAB: string[] = [];
+while (RARE_VOCAB.length < 12_000) {
+  let w = '';
+  for (let i = 0, n = 3 + Math.floor(rand() * 2); i < n; i++) w += pick(CONSONANTS) + pick(VOWELS);
+  if (!seen.has(w)) {
+    seen.add(w);
+    RARE_VOCAB.push(w);
+  }
+}
+/** The shape being measured (set per run). */
+let shape: Shape = 'zipf';
 const zipfCdf: number[] = [];
 {
   let sum = 0;
   for (let r = 1; r <= VOCAB.length; r++) zipfCdf.push((sum += 1 / r));
   for (let i = 0; i < zipfCdf.length; i++) zipfCdf[i]! /= sum;
 }
-const word = (r: () => number) => {
+const word = (r: () => number): string => {
+  if (shape === 'vocab30') return SMALL_VOCAB[Math.floor(r() * SMALL_VOCAB.length)]!;
+  if (shape === 'rare') return RARE_VOCAB[Math.floor(r() * RARE_VOCAB.length)]!;
   const x = r();
   let lo = 0;
   let hi = zipfCdf.length - 1;
@@ -86,6 +105,9 @@ const word = (r: () => number) => {
 };
 const sentence = (r: () => number, min: number, max: number) =>
   Array.from({ length: min + Math.floor(r() * (max - min + 1)) }, () => word(r)).join(' ');
+/** A summary: natural lengths for zipf, the fixed lengths of the other shapes. */
+const summary = (r: () => number, min: number, max: number) =>
+  shape === 'vocab30' ? sentence(r, 6, 6) : shape === 'rare' ? sentence(r, 8, 8) : sentence(r, min, max);
 
 type Kind = (typeof MEMORY_TYPES)[number];
 function* corpus(n: number, seed: number): Generator<{ kind: Kind; item: Record<string, unknown> }> {
@@ -98,18 +120,18 @@ function* corpus(n: number, seed: number): Generator<{ kind: Kind; item: Record<
         kind: 'episodic',
         item: {
           eventType: ['meeting', 'call', 'errand', 'note', 'trip'][Math.floor(r() * 5)],
-          summary: sentence(r, 10, 16),
+          summary: summary(r, 10, 16),
           occurredAt: new Date(start + Math.floor(r() * 700 * 86_400_000)),
         },
       };
     } else if (x < 0.65) {
-      yield { kind: 'semantic', item: { name: sentence(r, 1, 3), summary: sentence(r, 10, 16) } };
+      yield { kind: 'semantic', item: { name: sentence(r, 1, 3), summary: summary(r, 10, 16) } };
     } else if (x < 0.75) {
       yield {
         kind: 'procedural',
         item: {
           entryType: 'workflow',
-          summary: sentence(r, 8, 12),
+          summary: summary(r, 8, 12),
           steps: [sentence(r, 4, 6), sentence(r, 4, 6)],
         },
       };
@@ -118,7 +140,7 @@ function* corpus(n: number, seed: number): Generator<{ kind: Kind; item: Record<
         kind: 'resource',
         item: {
           title: sentence(r, 2, 4),
-          summary: sentence(r, 10, 14),
+          summary: summary(r, 10, 14),
           resourceType: 'document',
           content: sentence(r, 50, 100),
         },
@@ -176,7 +198,8 @@ function makeQueries(count: number): string[] {
     }
   };
   return Array.from({ length: count }, (_, i) => {
-    const q = Array.from({ length: 1 + Math.floor(r() * 3) }, contentWord).join(' ');
+    const words = shape === 'rare' ? 3 : 1 + Math.floor(r() * 3);
+    const q = Array.from({ length: words }, contentWord).join(' ');
     // One query in ten has a typo (two letters swapped).
     if (i % 10 === 9 && q.length > 4) {
       const p = 1 + Math.floor(r() * (q.length - 3));
@@ -195,6 +218,7 @@ async function register(url: string, name: string, existing = false) {
 }
 
 interface RunResult {
+  shape: Shape;
   n: number;
   totalRows: number;
   ingest: { items: number; seconds: number; itemsPerSecond: number; createOnlyItemsPerSecond: number };
@@ -205,7 +229,7 @@ interface RunResult {
 }
 
 async function run(n: number): Promise<RunResult> {
-  const dbName = `mirix_bench_${n}`;
+  const dbName = `mirix_bench_${shape}_${n}`;
   const admin = new pg.Client({ connectionString: DATABASE_URL });
   await admin.connect();
   const reuse =
@@ -268,7 +292,7 @@ async function run(n: number): Promise<RunResult> {
     const noisePer = Math.round(n * 0.05);
     const total = n + noisePer * noise.length;
 
-    process.stdout.write(`\n[N=${n}] ingesting ${total} items through the API; the worker embeds them...`);
+    process.stdout.write(`\n[${shape}, N=${n}] ingesting ${total} items through the API; the worker embeds them...`);
     const t0 = performance.now();
     if (!reuse) {
       await Promise.all([
@@ -329,6 +353,7 @@ async function run(n: number): Promise<RunResult> {
     ];
     await sql.end();
     return {
+      shape,
       n,
       totalRows: Number(count),
       ingest: reuse
@@ -357,14 +382,17 @@ async function run(n: number): Promise<RunResult> {
 }
 
 const results: RunResult[] = [];
-for (const n of SIZES) results.push(await run(n));
+for (const s of SHAPES) {
+  shape = s;
+  for (const n of SIZES) results.push(await run(n));
+}
 
 console.log(
   table(
-    'memory.search, limit 10, all types, vector + full text + trigram fused by RRF (ms)',
+    'memory.search, limit 10, all types, vector + full text + trigram fused (ms)',
     results.flatMap((r) => [
-      { N: r.n, rows: r.totalRows, path: 'end to end (typed client, HTTP)', ...r.endToEnd },
-      { N: r.n, rows: r.totalRows, path: 'raw SQL floor (same statement)', ...r.sqlFloor },
+      { shape: r.shape, N: r.n, rows: r.totalRows, path: 'end to end (typed client, HTTP)', ...r.endToEnd },
+      { shape: r.shape, N: r.n, rows: r.totalRows, path: 'raw SQL floor (same statement)', ...r.sqlFloor },
     ]),
   ),
 );
@@ -372,6 +400,7 @@ console.log(
   table(
     'throughput and ingest',
     results.map((r) => ({
+      shape: r.shape,
       N: r.n,
       'e2e/floor p95': r.ratioP95,
       'search QPS (8 clients)': r.throughputQps,

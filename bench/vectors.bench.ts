@@ -1,4 +1,5 @@
-// `npm run bench:vectors [-- --rows 1000000 --sizes 10,100,1000,10000,100000 --queries 50 --keep --reuse]`
+// `npm run bench:vectors [-- --rows 1000000 --sizes 10,100,1000,10000,100000 --queries 50 --below 2000,5000
+//   --efs 40,100 --measure 10000,100000 --keep --reuse]`
 // Is the vector signal exact enough, and the same every time, at every agent size?
 // Builds a `memories` table of --rows rows (default 1M) across many agents straight in SQL:
 // vectors are clustered (each agent draws from a few of 200 shared centroids, plus noise), the
@@ -6,7 +7,8 @@
 // rest. Then, per target agent and configuration, it runs the search statement's vector signal
 // (buildFusedQuery, vector only) as the API does, on pooled connections with prepared
 // statements, and prints:
-//   - recall@10 against an exact scan of the agent's rows;
+//   - recall@10 against an exact scan of the agent's rows (both keeping only neighbours with at
+//     least MIN_VECTOR_SIMILARITY, as search does);
 //   - whether every connection and every repetition (past the plan cache's switch to a generic
 //     plan) returned the same ranking;
 //   - latency p50/p95/p99 of the statement, next to the exact scan (the floor of exactness).
@@ -17,6 +19,7 @@ import pg from 'pg';
 import { SESSION_SETTINGS } from '../server/db/orm-config.js';
 import {
   DEFAULT_FUSION_WEIGHTS,
+  MIN_VECTOR_SIMILARITY,
   VECTOR_SEARCH,
   buildFusedQuery,
 } from '../server/modules/memory/search.service.js';
@@ -30,6 +33,8 @@ const arg = (name: string, fallback: string) => {
 const ROWS = Number(arg('rows', '1000000'));
 const SIZES = arg('sizes', '10,100,1000,10000,100000').split(',').map(Number);
 const QUERIES = Number(arg('queries', '50'));
+/** Which of the built target sizes to measure (all by default; --reuse needs the same --sizes). */
+const MEASURE = arg('measure', SIZES.join(',')).split(',').map(Number);
 const REPEAT = 8; // past the five executions after which PostgreSQL may settle on a generic plan
 const DIM = 768;
 const MODEL = 'bench-clustered';
@@ -136,13 +141,19 @@ const CONFIGS: Config[] = [
     ),
     exactBelow: 0,
   },
-  ...[2000, 5000, 10000].flatMap((exactBelow) =>
-    [40, 100, 200].map((ef) => ({
-      name: `exact below ${exactBelow}, else HNSW ef_search ${ef}`,
-      settings: withEf(ef),
-      exactBelow,
-    })),
-  ),
+  ...arg('below', '2000,5000,10000')
+    .split(',')
+    .map(Number)
+    .flatMap((exactBelow) =>
+      arg('efs', '40,100,200')
+        .split(',')
+        .map(Number)
+        .map((ef) => ({
+          name: `exact below ${exactBelow}, else HNSW ef_search ${ef}`,
+          settings: withEf(ef),
+          exactBelow,
+        })),
+    ),
   {
     name: 'shipped (SESSION_SETTINGS, VECTOR_SEARCH)',
     settings: SESSION_SETTINGS,
@@ -158,6 +169,7 @@ async function measure(url: string) {
   const results: Record<string, unknown>[] = [];
   const latencyRows: Record<string, string | number>[] = [];
   for (const [i, size] of SIZES.entries()) {
+    if (!MEASURE.includes(size)) continue;
     const agent = agentId(i);
     const queries = await queriesFor(admin, i);
     // The exact answer: a sequential distance computation over the agent's rows.
@@ -166,8 +178,9 @@ async function measure(url: string) {
     for (const q of queries) {
       const t = performance.now();
       const { rows } = await admin.query<{ id: string }>(
-        `select id from memories where agent_id = $1 and deleted_at is null order by (embedding <=> $2::vector) + 0, id limit 10`,
-        [agent, q],
+        `select id from memories where agent_id = $1 and deleted_at is null and 1 - (embedding <=> $2::vector) >= $3
+         order by (embedding <=> $2::vector) + 0, id limit 10`,
+        [agent, q, MIN_VECTOR_SIMILARITY],
       );
       floor.push(performance.now() - t);
       exact.push(rows.map((r) => r.id));
