@@ -179,7 +179,7 @@ export const ZSearchResponse = z.object({
   items: z.array(
     z.object({
       item: ZMemorySummaryResponse,
-      /** Reciprocal-rank-fusion score (higher is better). */
+      /** Fused score: each signal's score over its best for the query, weighted and summed (higher is better). */
       score: z.number(),
       explain: z.object({ vector: ZSignal, fulltext: ZSignal, trigram: ZSignal }).optional(),
     }),
