@@ -7,6 +7,7 @@ import { createLogger } from '../server/logger.js';
 import { createEmbeddingProvider } from '../server/modules/embeddings/embedding.provider.js';
 import { embeddingColumnDim } from '../server/modules/embeddings/embedding-column.js';
 import { loadEmbeddable, writeVectors } from '../server/modules/embeddings/embed.service.js';
+import { HNSW_INDEX_SQL } from '../server/modules/memory/memory.entity.js';
 
 const { env } = loadEnvOrExit();
 const logger = createLogger({ LOG_LEVEL: 'warn' });
@@ -27,9 +28,7 @@ try {
       await c.execute(
         `alter table memories alter column embedding type vector(${env.EMBEDDING_DIM}) using null, alter column embedding_model type varchar(200) using null`,
       );
-      await c.execute(
-        'create index memories_embedding_hnsw_idx on memories using hnsw (embedding vector_cosine_ops)',
-      );
+      await c.execute(HNSW_INDEX_SQL);
     });
   } else {
     const cleared = await conn.execute<{ id: string }[]>(

@@ -5,9 +5,13 @@ import type { Logger } from 'pino';
 import type { Env } from '../env.js';
 import { entities } from './entities.js';
 
-/** Per-connection settings for memory search (see search.service.ts). */
+/**
+ * Per-connection settings for memory search (search.service.ts): every prepared statement is
+ * planned for its own parameters (a plan cached for one agent is never reused for another), and
+ * HNSW scans keep 200 candidates (docs/decisions/0002-exact-vectors.md).
+ */
 export const SESSION_SETTINGS =
-  "set plan_cache_mode = force_custom_plan; set hnsw.ef_search = 40; set hnsw.iterative_scan = 'relaxed_order'; set pg_trgm.word_similarity_threshold = 0.5";
+  "set plan_cache_mode = force_custom_plan; set hnsw.ef_search = 200; set hnsw.iterative_scan = 'relaxed_order'; set pg_trgm.word_similarity_threshold = 0.5";
 
 interface PgConnection {
   query: (sql: string, cb: (err: Error | null) => void) => void;

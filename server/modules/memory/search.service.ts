@@ -59,7 +59,7 @@ export const BM25 = {
  * large table never goes through the shared graph, and the answer does not depend on the plan a
  * connection has cached.
  */
-export const VECTOR_SEARCH = { exactBelow: 20_000 } as const;
+export const VECTOR_SEARCH = { exactBelow: 5_000 } as const;
 
 /** Vector neighbours less similar than this are noise, not matches. */
 export const MIN_VECTOR_SIMILARITY = 0.1;
