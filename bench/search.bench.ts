@@ -292,7 +292,9 @@ async function run(n: number): Promise<RunResult> {
     const noisePer = Math.round(n * 0.05);
     const total = n + noisePer * noise.length;
 
-    process.stdout.write(`\n[${shape}, N=${n}] ingesting ${total} items through the API; the worker embeds them...`);
+    process.stdout.write(
+      `\n[${shape}, N=${n}] ingesting ${total} items through the API; the worker embeds them...`,
+    );
     const t0 = performance.now();
     if (!reuse) {
       await Promise.all([

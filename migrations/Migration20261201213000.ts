@@ -5,7 +5,8 @@ import { Migration } from '@mikro-orm/migrations';
  * - `mirix_search_text` splits Chinese and Japanese characters into tokens of their own, which the
  *   `english` parser would otherwise keep as one unsearchable word per run of characters;
  * - `context_tsv` holds what an episodic memory is findable through besides its own words (its
- *   neighbouring episodes and its date, weight D), kept current by statement-level triggers;
+ *   neighbouring episodes and its date, weight D): written with the embedding by the embed worker
+ *   (so an insert is written once), and refreshed around edits and deletes by triggers;
  * - `tsv` is rebuilt on top of both (own fields A-C, context D);
  * - the full-text and trigram indexes lead with `agent_id` (btree_gin), so a signal reads only
  *   the agent's postings however many agents share the table.
@@ -64,14 +65,14 @@ export class Migration20261201213000 extends Migration {
     // each then sees the other's committed rows. A neighbour row another writer holds right now
     // (the embed worker setting its vector) is skipped rather than waited for, so no lock cycle
     // can form; its context is brought up to date by the next write beside it.
-    this.addSql(`create or replace function mirix_refresh_episode_context(p_agents uuid[], p_ats timestamptz[], p_ids uuid[])
+    this.addSql(`create or replace function mirix_refresh_episode_context(p_agents uuid[], p_ats timestamptz[], p_ids uuid[], p_anchors boolean default true)
       returns void language plpgsql volatile as $$
       begin
         perform pg_advisory_xact_lock(7412, hashtext(a::text)) from (select distinct a from unnest(p_agents) a order by 1) s;
         with anchor as (
           select * from unnest(p_agents, p_ats, p_ids) as x(agent_id, at, id)
         ), target as (
-          select id from anchor
+          select id from anchor where p_anchors
           union
           select n.id from anchor x cross join lateral (
             (select b.id from memories b
@@ -86,6 +87,7 @@ export class Migration20261201213000 extends Migration {
                 and coalesce(a.occurred_at, a.created_at) <= x.at + interval '12 hours'
               order by coalesce(a.occurred_at, a.created_at), a.id limit 2)
           ) n
+          where p_anchors or n.id <> all(p_ids)
         ), locked as (
           select m.id from memories m join target t on t.id = m.id
           where m.memory_type = 'episodic' and m.deleted_at is null
@@ -98,12 +100,6 @@ export class Migration20261201213000 extends Migration {
         where m.id = f.id and m.context_tsv is distinct from f.ctx;
       end $$;`);
 
-    this.addSql(`create or replace function mirix_memories_context_ins() returns trigger language plpgsql as $$
-      begin
-        perform mirix_refresh_episode_context(array_agg(agent_id), array_agg(coalesce(occurred_at, created_at)), array_agg(id))
-        from new_rows where memory_type = 'episodic' and deleted_at is null having count(*) > 0;
-        return null;
-      end $$;`);
     // An update matters when an episode's text, time or liveness changed: its old and its new
     // neighbours are refreshed (the context's own writes change none of these, so this ends).
     this.addSql(`create or replace function mirix_memories_context_upd() returns trigger language plpgsql as $$
@@ -126,8 +122,6 @@ export class Migration20261201213000 extends Migration {
         from old_rows where memory_type = 'episodic' having count(*) > 0;
         return null;
       end $$;`);
-    this.addSql(`create trigger memories_context_ins after insert on memories referencing new table as new_rows
-      for each statement execute function mirix_memories_context_ins();`);
     this.addSql(`create trigger memories_context_upd after update on memories referencing old table as old_rows new table as new_rows
       for each statement execute function mirix_memories_context_upd();`);
     this.addSql(`create trigger memories_context_del after delete on memories referencing old table as old_rows
@@ -139,11 +133,10 @@ export class Migration20261201213000 extends Migration {
   }
 
   override async down(): Promise<void> {
-    this.addSql(`drop trigger if exists memories_context_ins on memories;`);
     this.addSql(`drop trigger if exists memories_context_upd on memories;`);
     this.addSql(`drop trigger if exists memories_context_del on memories;`);
-    this.addSql(`drop function if exists mirix_memories_context_ins(), mirix_memories_context_upd(), mirix_memories_context_del();`);
-    this.addSql(`drop function if exists mirix_refresh_episode_context(uuid[], timestamptz[], uuid[]);`);
+    this.addSql(`drop function if exists mirix_memories_context_upd(), mirix_memories_context_del();`);
+    this.addSql(`drop function if exists mirix_refresh_episode_context(uuid[], timestamptz[], uuid[], boolean);`);
     this.addSql(`drop function if exists mirix_episode_context(uuid, timestamptz, uuid);`);
     this.addSql(`drop index if exists "memories_agent_tsv_gin_idx";`);
     this.addSql(`drop index if exists "memories_agent_trgm_gin_idx";`);

@@ -1,21 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signUp, startTestServer, type TestServer } from '../support/server.js';
+import { signUp, startTestServer, startTestWorker, type TestServer } from '../support/server.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Full-text search asked the way chat and the memory managers ask: natural-language questions.
  * Runs on real PostgreSQL (tsvectors, triggers, the fused statement) through the typed client.
  */
 let server: TestServer;
+let worker: ReturnType<typeof startTestWorker>;
 let client: Awaited<ReturnType<typeof signUp>>['client'];
 
 beforeAll(async () => {
   server = await startTestServer();
+  // The embed worker also writes each episode's context, as in a deployment.
+  worker = startTestWorker(server);
   client = (await signUp(server, 'questioner')).client;
 });
 afterAll(async () => {
+  await worker?.close();
   await server?.close();
 });
 
+/** Waits until the worker has indexed every memory of the agent (vector and context). */
+const indexed = (agentId: string) =>
+  waitFor(async () => (await client.memory.stats.query({ agentId })).pendingEmbeddings, 0);
 const newAgent = async (name: string) => (await client.agents.create.mutate({ name })).id;
 const fulltext = async (agentId: string, query: string, limit = 10) =>
   client.memory.search.query({ agentId, query, methods: ['fulltext'], limit, explain: true });
@@ -129,6 +137,7 @@ describe('context', () => {
       ],
     });
     const [question, answer] = turns as [string, string];
+    await indexed(agentId);
     const res = await fulltext(agentId, 'What did Caroline do at the weekend?');
     expect(ids(res)).toContain(answer);
     // The answer holds no "weekend" of its own: it was found through its context.
@@ -147,11 +156,13 @@ describe('context', () => {
       agentId,
       ...turn('Jon', 'I lost my job.', at),
     });
+    await indexed(agentId);
     expect(ids(await fulltext(agentId, 'dance studio'))).toEqual([]);
     const second = await client.memory.episodic.create.mutate({
       agentId,
       ...turn('Gina', 'Open a dance studio then!', new Date(at.getTime() + 60_000)),
     });
+    await indexed(agentId);
     expect(ids(await fulltext(agentId, 'dance studio'))).toEqual([second.id, first.id]);
     await client.memory.episodic.update.mutate({
       agentId,
@@ -159,10 +170,11 @@ describe('context', () => {
       summary: 'Gina: Sorry to hear that.',
     });
     await client.memory.episodic.update.mutate({ agentId, id: second.id, details: 'Sorry to hear that.' });
+    await indexed(agentId);
     expect(ids(await fulltext(agentId, 'dance studio'))).toEqual([]);
   });
 
-  it("takes concurrent batches of one agent's episodes without deadlocks, and links them all (regression: deadlock between neighbour updates)", async () => {
+  it("takes concurrent batches of one agent's episodes without deadlocks, and links them all once indexed (regression: deadlock between neighbour updates)", async () => {
     const agentId = await newAgent('concurrent context');
     const at = new Date('2024-05-01T08:00:00Z');
     // Eight batches written at once whose turns interleave in time: each batch's neighbours are
@@ -176,6 +188,7 @@ describe('context', () => {
       batches.map((items) => client.memory.episodic.createMany.mutate({ agentId, items })),
     );
     expect(results.flatMap((r) => r.ids)).toHaveLength(320);
+    await indexed(agentId);
     // A turn is found through the words of the turns written just before and after it in time,
     // which came in other batches.
     const middle = results[3]!.ids[20]!;
@@ -192,6 +205,7 @@ describe('context', () => {
         turn('Nate', 'Busy week at work.', new Date('2024-03-09T10:00:00Z')),
       ],
     });
+    await indexed(agentId);
     expect((await fulltext(agentId, 'turtle')).items).toHaveLength(1);
   });
 
@@ -209,6 +223,7 @@ describe('context', () => {
       ],
     });
     const [mention, own] = made as [string, string];
+    await indexed(agentId);
     const res = await fulltext(agentId, 'When did Nate host a cooking show?');
     expect(ids(res)).toEqual([own, mention]);
     expect(ids(await fulltext(agentId, 'What happened on 13 October 2023?'))[0]).toBe(mention);

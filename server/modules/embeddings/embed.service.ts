@@ -34,8 +34,12 @@ export async function loadEmbeddable(em: EntityManager, ids: string[]): Promise<
 }
 
 /**
- * Writes a batch of vectors in one statement and returns the ids written. A row changed since it was read (its updated_at
- * moved) is skipped: its new text has its own job.
+ * Writes a batch of vectors in one statement and returns the ids written. A row changed since it
+ * was read (its updated_at moved) is skipped: its new text has its own job.
+ *
+ * An episode's search context (its neighbouring episodes and its date, see migration
+ * 20261201213000) is written in the same statement, so a new memory's row is written once; then
+ * the episodes beside the batch, whose context can now name it, are refreshed.
  */
 export async function writeVectors(
   em: EntityManager,
@@ -43,15 +47,25 @@ export async function writeVectors(
   batch: { id: string; version: Date; vector: number[] }[],
 ): Promise<string[]> {
   if (batch.length === 0) return [];
-  const rows = await runNative<{ id: string }>(
+  const rows = await runNative<{ id: string; agent_id: string; at: Date; episodic: boolean }>(
     em,
-    `update memories m set embedding = v.embedding::vector, embedding_model = $1
+    `update memories m set embedding = v.embedding::vector, embedding_model = $1,
+       context_tsv = case when m.memory_type = 'episodic'
+         then mirix_episode_context(m.agent_id, coalesce(m.occurred_at, m.created_at), m.id) else null end
      from unnest($2::uuid[], $3::text[], $4::timestamptz[]) as v(id, embedding, version)
      where m.id = v.id and date_trunc('milliseconds', m.updated_at) = v.version
        and m.embedding is null and m.deleted_at is null
-     returning m.id`,
+     returning m.id, m.agent_id, coalesce(m.occurred_at, m.created_at) as at, m.memory_type = 'episodic' as episodic`,
     [model, batch.map((b) => b.id), batch.map((b) => toSql(b.vector) as string), batch.map((b) => b.version)],
   );
+  const episodes = rows.filter((r) => r.episodic);
+  if (episodes.length > 0) {
+    await runNative(
+      em,
+      'select mirix_refresh_episode_context($1::uuid[], $2::timestamptz[], $3::uuid[], false)',
+      [episodes.map((r) => r.agent_id), episodes.map((r) => r.at), episodes.map((r) => r.id)],
+    );
+  }
   return rows.map((r) => r.id);
 }
 

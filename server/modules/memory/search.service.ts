@@ -44,7 +44,7 @@ export const BM25 = {
   b: 0.3,
   weights: [0.3, 1, 1, 1],
   termCap: 1000,
-  sizeCap: 10_000,
+  sizeCap: 5_000,
   rerank: 200,
   maxTerms: 32,
   actorBoost: 0.5,
@@ -151,7 +151,14 @@ export function buildFusedQuery(q: FusedQueryInput): { sql: string; params: unkn
     }${q.to ? ` and coalesce(m.occurred_at, m.created_at) <= ${p(q.to)}` : ''}${exclude}`;
   const k = p(q.candidates);
 
-  const ctes: string[] = [];
+  // The agent's live memories, counted once on the index of live rows up to what either signal
+  // needs to know: the vector signal's exact-scan threshold and full text's IDF cap.
+  const ctes: string[] = [
+    `agent_size as materialized (
+      select count(*) as n from (select 1 from memories m where m.agent_id = ${agent} and m.deleted_at is null
+        limit ${Math.max(q.exactBelow ?? VECTOR_SEARCH.exactBelow, BM25.sizeCap)}) s
+    )`,
+  ];
   const signals: TSearchMethod[] = [];
   if (q.vector) {
     const v = p(q.vector);
@@ -162,17 +169,13 @@ export function buildFusedQuery(q: FusedQueryInput): { sql: string; params: unkn
     ) => `(select m.id, m.embedding <=> ${v}::vector as dist from memories m
         where ${scope} and m.embedding is not null and m.embedding_model = ${p(q.embeddingModel)} and ${size}
         order by ${order} limit ${k})`;
-    // The agent's size, counted up to the threshold on the index of its live rows.
-    ctes.push(`vector_size as materialized (
-      select count(*) as n from (select 1 from memories m where m.agent_id = ${agent} and m.deleted_at is null limit ${p(exactBelow)}) s
-    )`);
     // Both branches are planned; a one-time filter runs one of them. "+ 0" hides the distance
     // from the HNSW index, so the small-agent branch can only be an exact scan of the agent's rows.
     ctes.push(`vector as (
       select id, row_number() over (order by dist, id) as rank, 1 - dist as score from (
-        ${nearest(`(m.embedding <=> ${v}::vector) + 0, m.id`, `(select n from vector_size) < ${p(exactBelow)}`)}
+        ${nearest(`(m.embedding <=> ${v}::vector) + 0, m.id`, `(select n from agent_size) < ${p(exactBelow)}`)}
         union all
-        ${nearest(`m.embedding <=> ${v}::vector`, `(select n from vector_size) >= ${p(exactBelow)}`)}
+        ${nearest(`m.embedding <=> ${v}::vector`, `(select n from agent_size) >= ${p(exactBelow)}`)}
       ) s where 1 - dist >= ${p(MIN_VECTOR_SIMILARITY)})`);
     signals.push('vector');
   }
@@ -257,7 +260,7 @@ function fulltextCtes(ft: FulltextQuery, scope: string, k: string, p: (v: unknow
     `ft_idf as materialized (
       select d.term, t.tq, t.exact, ln(1 + (greatest(n.n, d.df) - d.df + 0.5) / (d.df + 0.5)) as idf
       from (select term, count(*) as df from ft_hits group by term) d join ft_terms t using (term),
-        (select count(*) as n from (select 1 from memories m where ${scope} limit ${BM25.sizeCap}) s) n
+        (select least(n, ${BM25.sizeCap}) as n from agent_size) n
     )`,
     `ft_cand as materialized (
       select c.id, m.tsv, m.actor, length(m.tsv) as dl from (
