@@ -41,7 +41,15 @@ beforeAll(async () => {
        'mirix-hashed-v1', 'n', 's'
      from (values ($2::uuid, $3::int), ($4::uuid, $5::int)) as a(agent, n), generate_series(1, a.n) g,
        lateral (select v from unnest($6::vector[]) with ordinality as t(v, i) where t.i = 1 + g % $7) q`,
-    [userId, large, LARGE, small, SMALL, QUERIES.map((q) => toSql(hashedEmbedding(q, 768))), QUERIES.length],
+    [
+      userId,
+      large,
+      LARGE,
+      small,
+      SMALL,
+      QUERIES.map((q) => toSql(hashedEmbedding(q, 768)) as string),
+      QUERIES.length,
+    ],
   );
   await sql.query(
     'create index "memories_embedding_hnsw_idx" on "memories" using hnsw ("embedding" vector_cosine_ops) with (m = 8, ef_construction = 32) where "deleted_at" is null',
