@@ -101,19 +101,14 @@ export class Migration20261201213000 extends Migration {
       end $$;`);
 
     // An update matters when an episode's text, time or liveness changed: its old and its new
-    // neighbours are refreshed (the context's own writes change none of these, so this ends).
+    // neighbours are refreshed. A row trigger with a WHEN clause, so the embed worker's vector
+    // writes (the bulk of all updates) cost nothing here; the context's own writes change none of
+    // these columns, so this ends.
     this.addSql(`create or replace function mirix_memories_context_upd() returns trigger language plpgsql as $$
       begin
-        perform mirix_refresh_episode_context(array_agg(x.agent_id), array_agg(x.at), array_agg(x.id))
-        from (
-          select n.agent_id, coalesce(n.occurred_at, n.created_at) as at, n.id, o.agent_id as oa, coalesce(o.occurred_at, o.created_at) as oat
-          from new_rows n join old_rows o on o.id = n.id
-          where (n.memory_type = 'episodic' or o.memory_type = 'episodic')
-            and (n.summary is distinct from o.summary or n.details is distinct from o.details
-              or n.occurred_at is distinct from o.occurred_at or n.deleted_at is distinct from o.deleted_at
-              or n.memory_type is distinct from o.memory_type)
-        ) c cross join lateral (values (c.agent_id, c.at, c.id), (c.oa, c.oat, c.id)) as x(agent_id, at, id)
-        having count(*) > 0;
+        perform mirix_refresh_episode_context(
+          array[new.agent_id, old.agent_id], array[coalesce(new.occurred_at, new.created_at), coalesce(old.occurred_at, old.created_at)],
+          array[new.id, old.id]);
         return null;
       end $$;`);
     this.addSql(`create or replace function mirix_memories_context_del() returns trigger language plpgsql as $$
@@ -122,8 +117,12 @@ export class Migration20261201213000 extends Migration {
         from old_rows where memory_type = 'episodic' having count(*) > 0;
         return null;
       end $$;`);
-    this.addSql(`create trigger memories_context_upd after update on memories referencing old table as old_rows new table as new_rows
-      for each statement execute function mirix_memories_context_upd();`);
+    this.addSql(`create trigger memories_context_upd after update of summary, details, occurred_at, deleted_at, memory_type on memories
+      for each row when ((new.memory_type = 'episodic' or old.memory_type = 'episodic')
+        and (new.summary is distinct from old.summary or new.details is distinct from old.details
+          or new.occurred_at is distinct from old.occurred_at or new.deleted_at is distinct from old.deleted_at
+          or new.memory_type is distinct from old.memory_type))
+      execute function mirix_memories_context_upd();`);
     this.addSql(`create trigger memories_context_del after delete on memories referencing old table as old_rows
       for each statement execute function mirix_memories_context_del();`);
 
