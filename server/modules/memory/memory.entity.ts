@@ -30,7 +30,7 @@ export const DEFAULT_EMBEDDING_DIM = 768;
  *
  * Two generated columns feed search (their expressions are written the way PostgreSQL normalizes
  * them, so schema diffs stay empty): `tsv` (weighted full text: name/title/event type/actor A,
- * summary/caption B, details/steps/resource content C, the trigger-kept `context_tsv` D, with
+ * summary/caption B, details/steps/resource content C, `context_tsv` D, with
  * Chinese and Japanese characters split by `mirix_search_text`) and `trgm_text` (the short, name-like field for trigram
  * matching: name, title, caption, "event_type actor" or entry_type, at most 100 characters;
  * trigram similarity over long text is two orders of magnitude slower).
@@ -168,7 +168,10 @@ export class MemoryItem extends BaseEntity<
   caption: string | null = null;
 
   // --- search columns (written by PostgreSQL, never by the application) ---
-  /** An episode's neighbours and date (weight D), kept by triggers: see migration 20261201213000. */
+  /**
+   * An episode's neighbours and date (weight D): written with its vector by the embed worker, and
+   * refreshed by triggers when a neighbour is edited or deleted (migration 20261201213000).
+   */
   @Property({ type: 'unknown', columnType: 'tsvector', lazy: true, hidden: true, nullable: true })
   contextTsv?: unknown;
 

@@ -229,7 +229,8 @@ export function buildFusedQuery(q: FusedQueryInput): { sql: string; params: unkn
  * 3. `ft_idf`: document frequency per term from those hits, against the agent's size (both
  *    saturating at their caps);
  * 4. `ft_cand`: the `rerank` memories with the most IDF among their terms;
- * 5. `fulltext`: BM25 of each candidate, the actor boost and the exact bonus. The frequency of a
+ * 5. `fulltext`: BM25 of each candidate with the actor boost, and how many exact groups it holds
+ *    (those rank first). The frequency of a
  *    term is ts_rank of that one term times pi^2/6: its occurrences weighted by field (and
  *    decaying with repetition, which ts_rank does and BM25's k1 then saturates further).
  */
