@@ -1,4 +1,4 @@
-// EXPLAIN ANALYZE of the fused search statement, for tuning:
+// EXPLAIN ANALYZE of each signal's search statement, for tuning:
 //   npx tsx bench/explain-search.ts <database-url> <username> "<query>" [vector,fulltext,trigram]
 // (keep a benchmark database with `npm run bench:search -- --keep`; its user is `bench`).
 import pg from 'pg';
@@ -6,7 +6,13 @@ import { toSql } from 'pgvector';
 import { SESSION_SETTINGS } from '../server/db/orm-config.js';
 import { hashedEmbedding } from '../server/modules/embeddings/hashed.js';
 import { MEMORY_TYPES } from '../server/modules/memory/memory.types.js';
-import { DEFAULT_FUSION_WEIGHTS, buildFusedQuery } from '../server/modules/memory/search.service.js';
+import {
+  DEFAULT_FUSION_WEIGHTS,
+  fulltextStatement,
+  trigramStatement,
+  vectorStatement,
+  type SearchQueryInput,
+} from '../server/modules/memory/search.service.js';
 import { parseSearchQuery } from '../server/modules/memory/search.query.js';
 
 const [url, username, query, methodList] = process.argv.slice(2);
@@ -23,21 +29,29 @@ const agent =
   user &&
   (await c.query<{ id: string }>('select id from agents where owner_id = $1 limit 1', [user.id])).rows[0];
 if (!user || !agent) throw new Error(`no agent for user ${username}`);
-const { sql, params } = buildFusedQuery({
+const input: SearchQueryInput = {
   agentId: agent.id,
   userId: user.id,
   types: [...MEMORY_TYPES],
   from: null,
   to: null,
-  vector: methods.includes('vector') ? (toSql(hashedEmbedding(query, 768)) as string) : null,
+  vector: null,
   embeddingModel: 'mirix-hashed-v1',
-  fulltext: methods.includes('fulltext') ? parseSearchQuery(query) : null,
+  fulltext: null,
   exclude: [],
-  trigram: methods.includes('trigram') ? query : null,
+  trigram: null,
   weights: DEFAULT_FUSION_WEIGHTS,
   candidates: 40,
   limit: 10,
-});
-const plan = await c.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${sql}`, params);
-console.log(plan.rows.map((r) => r['QUERY PLAN'].replace(/'\[[-0-9.,e]+\]'/g, "'[…]'")).join('\n'));
+};
+const statements = [
+  methods.includes('vector') &&
+    vectorStatement({ ...input, vector: toSql(hashedEmbedding(query, 768)) as string }),
+  methods.includes('fulltext') && fulltextStatement({ ...input, fulltext: parseSearchQuery(query) }),
+  methods.includes('trigram') && trigramStatement({ ...input, trigram: query }),
+].filter((s) => s !== false);
+for (const { sql, params } of statements) {
+  const plan = await c.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${sql}`, params);
+  console.log(plan.rows.map((r) => r['QUERY PLAN'].replace(/'\[[-0-9.,e]+\]'/g, "'[…]'")).join('\n'));
+}
 await c.end();

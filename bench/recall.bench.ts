@@ -150,7 +150,7 @@ type Scored = { id: string; score: number }[];
 type Fusion = 'rrf' | 'score';
 /**
  * Fuses per-signal lists: by weighted scores (each signal's score divided by its best in this
- * query), as buildFusedQuery does, or by weighted reciprocal rank.
+ * query), as the search service does (fuseSignals), or by weighted reciprocal rank.
  */
 function fuse(lists: Record<Method, Scored>, weights: Record<Method, number>, how: Fusion): Ranked {
   const score = new Map<string, number>();

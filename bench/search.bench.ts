@@ -6,7 +6,7 @@
 // (its ingest figures are then not measured).
 // Seeds N synthetic memories for one agent (+20% on noise agents of other users) through the API,
 // lets the worker embed them (offline hashed provider), then measures memory.search end to end
-// over HTTP with the typed client, and the same fused SQL run directly on PostgreSQL (the floor).
+// over HTTP with the typed client, and the same statements run directly on PostgreSQL (the floor).
 // The API and the worker run as their own processes, as in a deployment.
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import { createMirixClient, type MirixClient } from '../client/index.js';
 import { SESSION_SETTINGS } from '../server/db/orm-config.js';
 import { hashedEmbedding } from '../server/modules/embeddings/hashed.js';
 import { MEMORY_TYPES } from '../server/modules/memory/memory.types.js';
-import { DEFAULT_FUSION_WEIGHTS, buildFusedQuery } from '../server/modules/memory/search.service.js';
+import { DEFAULT_FUSION_WEIGHTS, runFusedSearch } from '../server/modules/memory/search.service.js';
 import { parseSearchQuery } from '../server/modules/memory/search.query.js';
 import {
   rng,
@@ -324,8 +324,24 @@ async function run(n: number): Promise<RunResult> {
 
     const queries = makeQueries(QUERIES + WARMUP);
     const search = (q: string) => client.memory.search.query({ agentId: agent.id, query: q, limit: 10 });
-    const floor = async (q: string) => {
-      const { sql: text, params } = buildFusedQuery({
+    // The floor: the same statements, run the same way (vector and full text at once, on two
+    // connections), straight on PostgreSQL.
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    const prepared = new WeakSet<pg.PoolClient>();
+    const run = async <T>(st: { sql: string; params: unknown[] }) => {
+      const c = await pool.connect();
+      try {
+        if (!prepared.has(c)) {
+          await c.query(SESSION_SETTINGS);
+          prepared.add(c);
+        }
+        return (await c.query(st.sql, st.params)).rows as T[];
+      } finally {
+        c.release();
+      }
+    };
+    const floor = (q: string) =>
+      runFusedSearch(run, {
         agentId: agent.id,
         userId,
         types: [...MEMORY_TYPES],
@@ -340,8 +356,6 @@ async function run(n: number): Promise<RunResult> {
         candidates: 40,
         limit: 10,
       });
-      await sql.query(text, params);
-    };
     for (const q of queries.slice(0, WARMUP)) {
       await search(q);
       await floor(q);
@@ -354,6 +368,7 @@ async function run(n: number): Promise<RunResult> {
       { count: string },
     ];
     await sql.end();
+    await pool.end();
     return {
       shape,
       n,
@@ -394,7 +409,7 @@ console.log(
     'memory.search, limit 10, all types, vector + full text + trigram fused (ms)',
     results.flatMap((r) => [
       { shape: r.shape, N: r.n, rows: r.totalRows, path: 'end to end (typed client, HTTP)', ...r.endToEnd },
-      { shape: r.shape, N: r.n, rows: r.totalRows, path: 'raw SQL floor (same statement)', ...r.sqlFloor },
+      { shape: r.shape, N: r.n, rows: r.totalRows, path: 'raw SQL floor (same statements)', ...r.sqlFloor },
     ]),
   ),
 );

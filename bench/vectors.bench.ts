@@ -5,7 +5,7 @@
 // vectors are clustered (each agent draws from a few of 200 shared centroids, plus noise), the
 // target agents hold --sizes memories each, and filler agents of 200-2,000 memories make up the
 // rest. Then, per target agent and configuration, it runs the search statement's vector signal
-// (buildFusedQuery, vector only) as the API does, on pooled connections with prepared
+// (vectorStatement) as the API does, on pooled connections with prepared
 // statements, and prints:
 //   - recall@10 against an exact scan of the agent's rows (both keeping only neighbours with at
 //     least MIN_VECTOR_SIMILARITY, as search does);
@@ -21,7 +21,7 @@ import {
   DEFAULT_FUSION_WEIGHTS,
   MIN_VECTOR_SIMILARITY,
   VECTOR_SEARCH,
-  buildFusedQuery,
+  vectorStatement,
 } from '../server/modules/memory/search.service.js';
 import { createBenchDatabase, rng, summarize, table, type LatencySummary } from './lib.js';
 
@@ -192,7 +192,7 @@ async function measure(url: string) {
         await p.query(cfg.settings);
       }
       const statement = (q: string) =>
-        buildFusedQuery({
+        vectorStatement({
           agentId: agent,
           userId: USER,
           types: ['semantic'],
@@ -224,7 +224,7 @@ async function measure(url: string) {
               values: params,
             });
             times.push(performance.now() - t);
-            const ids = rows.map((r) => r.id);
+            const ids = rows.slice(0, 10).map((r) => r.id);
             if (rep === 0 && p === pool[0]) first = ids;
             seen.add(ids.join(','));
           }

@@ -140,6 +140,17 @@ describe('memory.search', () => {
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
   });
 
+  it('runs trigrams only when full text finds fewer memories than the limit', async () => {
+    // Full text finds two memories for "kubernetes": enough for limit 2, not for limit 3.
+    const enough = await search('kubernetes', { limit: 2 });
+    expect(enough.methods).toEqual(['vector', 'fulltext']);
+    expect(enough.items.map((h) => h.item.id)).toEqual([ids.kubernetes, ids.migration]);
+    expect(enough.items.every((h) => h.explain?.trigram === null)).toBe(true);
+    const more = await search('kubernetes', { limit: 3 });
+    expect(more.methods).toEqual(['vector', 'fulltext', 'trigram']);
+    expect(more.items.find((h) => h.item.id === ids.kubernetes)?.explain?.trigram).not.toBeNull();
+  });
+
   it('omits explain unless asked', async () => {
     const res = await client.memory.search.query({ agentId, query: 'kubernetes' });
     expect(res.items[0]).not.toHaveProperty('explain');

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { hashedEmbedding } from '../../server/modules/embeddings/hashed.js';
 import { patchOf, ZResourceFields } from '../../server/modules/memory/memory.schema.js';
-import { DEFAULT_FUSION_WEIGHTS, buildFusedQuery } from '../../server/modules/memory/search.service.js';
+import {
+  DEFAULT_FUSION_WEIGHTS,
+  fuseSignals,
+  fulltextStatement,
+  vectorStatement,
+} from '../../server/modules/memory/search.service.js';
 import { hasSearchableWords, parseSearchQuery } from '../../server/modules/memory/search.query.js';
 import { VaultCipher } from '../../server/modules/memory/vault-cipher.js';
 
@@ -94,29 +99,66 @@ describe('search helpers', () => {
     expect(hasSearchableWords(parseSearchQuery('咖啡'))).toBe(true);
   });
 
-  it('builds only the signals asked for', () => {
-    const base = {
-      agentId: 'a',
-      userId: 'u',
-      types: ['semantic'],
-      from: null,
-      to: null,
-      embeddingModel: 'm',
-      exclude: [],
-      weights: DEFAULT_FUSION_WEIGHTS,
-      candidates: 40,
-      limit: 10,
-    };
-    const { sql } = buildFusedQuery({
-      ...base,
-      vector: null,
-      fulltext: parseSearchQuery('x'),
+  const base = {
+    agentId: 'a',
+    userId: 'u',
+    types: ['semantic'],
+    from: null,
+    to: null,
+    vector: null,
+    fulltext: null,
+    trigram: null,
+    embeddingModel: 'm',
+    exclude: [],
+    weights: DEFAULT_FUSION_WEIGHTS,
+    candidates: 40,
+    limit: 10,
+  };
+
+  it('scopes every signal statement to the owner and the live agent', () => {
+    for (const { sql } of [
+      vectorStatement({ ...base, vector: '[1,0]' }),
+      fulltextStatement({ ...base, fulltext: parseSearchQuery('x') }),
+    ]) {
+      expect(sql).toContain('a.owner_id = $2');
+      expect(sql).toContain('m.user_id = $2');
+      expect(sql).toContain('m.deleted_at is null');
+    }
+  });
+});
+
+describe('fuseSignals', () => {
+  const row = (id: string, rank: number, score: number, exact = 0) => ({ id, rank, score, exact });
+  const w = { vector: 0.5, fulltext: 1, trigram: 0.25 };
+
+  it('sums each signal weight x score / that signal best, and ranks by it', () => {
+    const hits = fuseSignals(
+      {
+        vector: [row('b', 1, 0.8), row('a', 2, 0.4)],
+        fulltext: [row('a', 1, 6), row('c', 2, 3)],
+      },
+      w,
+      10,
+    );
+    expect(hits.map((h) => h.id)).toEqual(['a', 'b', 'c']);
+    expect(hits[0]!.score).toBeCloseTo(0.5 * 0.5 + 1);
+    expect(hits[1]!.score).toBeCloseTo(0.5);
+    expect(hits[0]!.signals).toEqual({
+      vector: { rank: 2, score: 0.4 },
+      fulltext: { rank: 1, score: 6 },
       trigram: null,
     });
-    expect(sql).toContain('fulltext as');
-    expect(sql).not.toContain('vector as');
-    expect(sql).not.toContain('trigram as');
-    expect(() => buildFusedQuery({ ...base, vector: null, fulltext: null, trigram: null })).toThrow();
+  });
+
+  it('puts memories holding exact phrases first, breaks ties by id, and stops at the limit', () => {
+    const hits = fuseSignals({ fulltext: [row('z', 1, 9), row('y', 2, 1, 1), row('x', 3, 9)] }, w, 2);
+    expect(hits.map((h) => h.id)).toEqual(['y', 'x']);
+  });
+
+  it('ignores scores that are not numbers (a vector with no direction) instead of spreading NaN', () => {
+    const hits = fuseSignals({ vector: [row('n', 1, Number.NaN), row('a', 2, 0.3)] }, w, 10);
+    expect(hits.map((h) => h.id)).toEqual(['a']);
+    expect(Number.isFinite(hits[0]!.score)).toBe(true);
   });
 });
 

@@ -102,7 +102,7 @@ export const SEARCH_COLUMNS = [
   .map((c) => `m.${c}`)
   .join(', ');
 
-export interface FusedQueryInput {
+export interface SearchQueryInput {
   agentId: string;
   userId: string;
   types: string[];
@@ -125,13 +125,28 @@ export interface FusedQueryInput {
   limit: number;
 }
 
+/** A statement and its bound parameters. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/** One signal's hit: rank 1 is its best; `exact` counts the quoted phrases and identifiers held. */
+export interface SignalRow {
+  id: string;
+  rank: string | number;
+  score: number;
+  exact: string | number;
+}
+
 /**
- * One SQL statement: each enabled signal takes its bounded top-k inside the agent's live items
- * (scope, soft delete, types and time filtered inside every signal), then weighted reciprocal-rank
- * fusion.
- * Exported so the benchmark can time the same statement without the API around it.
+ * Each signal is its own statement: the vector signal and the text signals then run at the same
+ * time on two pooled connections (docs/benchmarks.md). Every statement checks the agent's
+ * ownership once (an InitPlan) and filters scope, soft delete, types and time inside the signal,
+ * so each returns only what its caller may see. They return ids, ranks and scores; the fusion
+ * happens in `fuseSignals`, and the winners' columns are fetched last (`fetchHits`).
  */
-export function buildFusedQuery(q: FusedQueryInput): { sql: string; params: unknown[] } {
+function statementScope(q: SearchQueryInput) {
   const params: unknown[] = [];
   const p = (v: unknown) => {
     params.push(v);
@@ -143,81 +158,147 @@ export function buildFusedQuery(q: FusedQueryInput): { sql: string; params: unkn
     ? ` and not m.tsv @@ (select coalesce(string_agg(plainto_tsquery('english', mirix_search_text(w))::text, ' | '), '')::tsquery
         from unnest(${p(q.exclude)}::text[]) w where numnode(plainto_tsquery('english', mirix_search_text(w))) > 0)`
     : '';
-  // The agent must be the user's and live: checked once per statement (an InitPlan), so search
-  // needs no separate ownership query.
   const scope = `exists (select 1 from agents a where a.id = ${agent} and a.owner_id = ${user} and a.deleted_at is null)
     and m.agent_id = ${agent} and m.user_id = ${user} and m.deleted_at is null and m.memory_type = any(${p(pgTextArray(q.types))}::text[])${
       q.from ? ` and coalesce(m.occurred_at, m.created_at) >= ${p(q.from)}` : ''
     }${q.to ? ` and coalesce(m.occurred_at, m.created_at) <= ${p(q.to)}` : ''}${exclude}`;
-  const k = p(q.candidates);
-
-  // The agent's live memories, counted once on the index of live rows up to what either signal
-  // needs to know: the vector signal's exact-scan threshold and full text's IDF cap.
-  const ctes: string[] = [
-    `agent_size as materialized (
+  // The agent's live memories, counted on the index of live rows up to what either signal needs to
+  // know: the vector signal's exact-scan threshold and full text's IDF cap.
+  const agentSize = `agent_size as materialized (
       select count(*) as n from (select 1 from memories m where m.agent_id = ${agent} and m.deleted_at is null
         limit ${Math.max(q.exactBelow ?? VECTOR_SEARCH.exactBelow, BM25.sizeCap)}) s
-    )`,
-  ];
-  const signals: TSearchMethod[] = [];
-  if (q.vector) {
-    const v = p(q.vector);
-    const exactBelow = q.exactBelow ?? VECTOR_SEARCH.exactBelow;
-    const nearest = (
-      order: string,
-      size: string,
-    ) => `(select m.id, m.embedding <=> ${v}::vector as dist from memories m
-        where ${scope} and m.embedding is not null and m.embedding_model = ${p(q.embeddingModel)} and ${size}
-        order by ${order} limit ${k})`;
-    // Both branches are planned; a one-time filter runs one of them. "+ 0" hides the distance
-    // from the HNSW index, so the small-agent branch can only be an exact scan of the agent's rows.
-    ctes.push(`vector as (
-      select id, row_number() over (order by dist, id) as rank, 1 - dist as score from (
-        ${nearest(`(m.embedding <=> ${v}::vector) + 0, m.id`, `(select n from agent_size) < ${p(exactBelow)}`)}
-        union all
-        ${nearest(`m.embedding <=> ${v}::vector`, `(select n from agent_size) >= ${p(exactBelow)}`)}
-      ) s where 1 - dist >= ${p(MIN_VECTOR_SIMILARITY)})`);
-    signals.push('vector');
-  }
-  if (q.fulltext) {
-    ctes.push(...fulltextCtes(q.fulltext, scope, k, p));
-    signals.push('fulltext');
-  }
-  if (q.trigram) {
-    const t = p(q.trigram);
-    ctes.push(`trigram as (
-      select id, row_number() over (order by sim desc, id) as rank, sim as score from (
-        select m.id, word_similarity(${t}, m.trgm_text) as sim from memories m
-        where ${scope} and ${t} <% m.trgm_text
-        order by sim desc limit ${k}
-      ) s)`);
-    signals.push('trigram');
-  }
-  if (signals.length === 0) throw new Error('buildFusedQuery needs at least one signal');
+    )`;
+  return { params, p, scope, agentSize, k: p(q.candidates) };
+}
 
-  const union = signals
-    .map(
-      (s) =>
-        `select id, ${p(q.weights[s])}::float8 * score / nullif(max(score) over (), 0) as w, ${s === 'fulltext' ? 'exact' : '0'} as exact from ${s}`,
-    )
-    .join(' union all ');
-  const explain = (['vector', 'fulltext', 'trigram'] as const)
-    .map((s) =>
-      signals.includes(s)
-        ? `${s}.rank as ${s}_rank, ${s}.score as ${s}_score`
-        : `null as ${s}_rank, null as ${s}_score`,
-    )
-    .join(', ');
-  const joins = signals.map((s) => `left join ${s} on ${s}.id = f.id`).join(' ');
-  const sql = `with ${ctes.join(',\n')},
-    fused as (
-      select id, max(exact) as exact, coalesce(sum(w), 0) as fused from (${union}) u
-      group by id order by exact desc, fused desc, id limit ${p(q.limit)}
-    )
-    select ${SEARCH_COLUMNS}, f.fused, ${explain}
-    from fused f join memories m on m.id = f.id ${joins}
-    order by f.exact desc, f.fused desc, m.id`;
+/**
+ * The vector signal: an exact scan of the agent's rows below `exactBelow` live memories, the HNSW
+ * index above. Both branches are planned; a one-time filter runs one of them. "+ 0" hides the
+ * distance from the HNSW index, so the small-agent branch can only be an exact scan. A stored
+ * vector with no direction (all zeros) has no distance (NaN) and is left out.
+ */
+export function vectorStatement(q: SearchQueryInput & { vector: string }): Statement {
+  const { params, p, scope, agentSize, k } = statementScope(q);
+  const v = p(q.vector);
+  const exactBelow = p(q.exactBelow ?? VECTOR_SEARCH.exactBelow);
+  const model = p(q.embeddingModel);
+  const nearest = (
+    order: string,
+    size: string,
+  ) => `(select m.id, m.embedding <=> ${v}::vector as dist from memories m
+        where ${scope} and m.embedding is not null and m.embedding_model = ${model} and ${size}
+        order by ${order} limit ${k})`;
+  const sql = `with ${agentSize}
+    select id, row_number() over (order by dist, id) as rank, 1 - dist as score, 0 as exact from (
+      ${nearest(`(m.embedding <=> ${v}::vector) + 0, m.id`, `(select n from agent_size) < ${exactBelow}`)}
+      union all
+      ${nearest(`m.embedding <=> ${v}::vector`, `(select n from agent_size) >= ${exactBelow}`)}
+    ) s where dist <> 'NaN'::float8 and 1 - dist >= ${p(MIN_VECTOR_SIMILARITY)}
+    order by rank`;
   return { sql, params };
+}
+
+/** The full-text signal (BM25, `fulltextCtes`). */
+export function fulltextStatement(q: SearchQueryInput & { fulltext: FulltextQuery }): Statement {
+  const { params, p, scope, agentSize, k } = statementScope(q);
+  const sql = `with ${agentSize}, ${fulltextCtes(q.fulltext, scope, k, p).join(',\n')}
+    select id, rank, score, exact from fulltext order by rank`;
+  return { sql, params };
+}
+
+/** The trigram signal: word similarity of the query to names, titles and summaries. */
+export function trigramStatement(q: SearchQueryInput & { trigram: string }): Statement {
+  const { params, p, scope, k } = statementScope(q);
+  const t = p(q.trigram);
+  const sql = `select id, row_number() over (order by sim desc, id) as rank, sim as score, 0 as exact from (
+      select m.id, word_similarity(${t}, m.trgm_text) as sim from memories m
+      where ${scope} and ${t} <% m.trgm_text
+      order by sim desc limit ${k}
+    ) s order by rank`;
+  return { sql, params };
+}
+
+export interface FusedHit {
+  id: string;
+  score: number;
+  exact: number;
+  signals: Record<TSearchMethod, { rank: number; score: number } | null>;
+}
+
+/**
+ * Score fusion: weight x (score / the signal's best score), summed over signals; memories holding
+ * more quoted phrases or identifiers come first; ties go to the smaller id, so the order is total.
+ */
+export function fuseSignals(
+  bySignal: Partial<Record<TSearchMethod, SignalRow[]>>,
+  weights: Record<TSearchMethod, number>,
+  limit: number,
+): FusedHit[] {
+  const hits = new Map<string, FusedHit>();
+  for (const s of ['vector', 'fulltext', 'trigram'] as const) {
+    const rows = (bySignal[s] ?? []).filter((r) => Number.isFinite(Number(r.score)));
+    const best = Math.max(0, ...rows.map((r) => Number(r.score)));
+    for (const r of rows) {
+      const hit = hits.get(r.id) ?? {
+        id: r.id,
+        score: 0,
+        exact: 0,
+        signals: { vector: null, fulltext: null, trigram: null },
+      };
+      hit.signals[s] = { rank: Number(r.rank), score: Number(r.score) };
+      if (best > 0) hit.score += (weights[s] * Number(r.score)) / best;
+      hit.exact = Math.max(hit.exact, Number(r.exact));
+      hits.set(r.id, hit);
+    }
+  }
+  return [...hits.values()]
+    .sort((a, b) => b.exact - a.exact || b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(0, limit);
+}
+
+/** Runs a statement; the service runs them on pooled connections, the benchmark on its own. */
+export type RunStatement = <T>(statement: Statement) => Promise<T[]>;
+
+/**
+ * The search itself: the vector statement on one connection while full text runs on another;
+ * trigrams (for misspellings and word pieces full text cannot match) only when full text did not
+ * run or found fewer than `limit` memories. Then the fusion, and one fetch of the winners' columns.
+ */
+export async function runFusedSearch(
+  run: RunStatement,
+  q: SearchQueryInput,
+): Promise<{ hits: (FusedHit & { row: Record<string, unknown> })[]; methods: TSearchMethod[] }> {
+  const methods = new Set<TSearchMethod>();
+  const vector = q.vector
+    ? (methods.add('vector'), run<SignalRow>(vectorStatement({ ...q, vector: q.vector })))
+    : Promise.resolve([]);
+  const text = (async () => {
+    let fulltext: SignalRow[] = [];
+    if (q.fulltext) {
+      methods.add('fulltext');
+      fulltext = await run<SignalRow>(fulltextStatement({ ...q, fulltext: q.fulltext }));
+    }
+    if (!q.trigram || (q.fulltext && fulltext.length >= q.limit)) return { fulltext, trigram: [] };
+    methods.add('trigram');
+    return { fulltext, trigram: await run<SignalRow>(trigramStatement({ ...q, trigram: q.trigram })) };
+  })();
+  const [vectorRows, textRows] = await Promise.all([vector, text]);
+  const fused = fuseSignals({ vector: vectorRows, ...textRows }, q.weights, q.limit);
+  const rows = fused.length
+    ? await run<Record<string, unknown>>({
+        sql: `select ${SEARCH_COLUMNS} from memories m where m.id = any($1::uuid[]) and m.user_id = $2 and m.deleted_at is null`,
+        params: [fused.map((h) => h.id), q.userId],
+      })
+    : [];
+  const byId = new Map(rows.map((r) => [r.id as string, r]));
+  return {
+    // A memory deleted between the signals and the fetch is simply left out.
+    hits: fused.flatMap((h) => {
+      const row = byId.get(h.id);
+      return row ? [{ ...h, row }] : [];
+    }),
+    methods: (['vector', 'fulltext', 'trigram'] as const).filter((m) => methods.has(m)),
+  };
 }
 
 /**
@@ -293,19 +374,6 @@ function fulltextCtes(ft: FulltextQuery, scope: string, k: string, p: (v: unknow
 function pgTextArray(values: string[]): string {
   return `{${values.join(',')}}`;
 }
-
-type Row = Record<string, unknown> & {
-  fused: string | number;
-  vector_rank: string | number | null;
-  vector_score: number | null;
-  fulltext_rank: string | number | null;
-  fulltext_score: number | null;
-  trigram_rank: string | number | null;
-  trigram_score: number | null;
-};
-
-const signal = (rank: unknown, score: unknown) =>
-  rank === null || rank === undefined ? null : { rank: Number(rank), score: Number(score) };
 
 export interface SearchDeps {
   embeddings: EmbeddingProvider;
@@ -385,7 +453,7 @@ export async function searchMemories(
   }
   if (wanted.size === 0) return { hits: await ensureAgent([]), methods: [] };
 
-  const { sql, params } = buildFusedQuery({
+  const result = await runFusedSearch((st) => runNative(em, st.sql, st.params), {
     agentId: input.agentId,
     userId: actor.id,
     types,
@@ -400,19 +468,10 @@ export async function searchMemories(
     candidates: Math.max(40, input.limit * 2),
     limit: input.limit,
   });
-  const rows = await runNative<Row>(em, sql, params);
   return {
     hits: await ensureAgent(
-      rows.map((r) => ({
-        item: recordFromRow(r),
-        score: Number(r.fused),
-        signals: {
-          vector: signal(r.vector_rank, r.vector_score),
-          fulltext: signal(r.fulltext_rank, r.fulltext_score),
-          trigram: signal(r.trigram_rank, r.trigram_score),
-        },
-      })),
+      result.hits.map((h) => ({ item: recordFromRow(h.row), score: h.score, signals: h.signals })),
     ),
-    methods: (['vector', 'fulltext', 'trigram'] as const).filter((m) => wanted.has(m)),
+    methods: result.methods,
   };
 }
