@@ -82,6 +82,11 @@ const ZEnv = z.object({
   CONSOLIDATE_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
   /** A worker that holds a job this long without renewing its lock is presumed dead; the job goes to another. */
   CONSOLIDATE_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
+  /**
+   * Times a job may lose its worker (a crash, a kill, a lock not renewed) before it is failed as a
+   * job that kills its worker. Crashes do not use up CONSOLIDATE_ATTEMPTS: the job did nothing wrong.
+   */
+  CONSOLIDATE_MAX_STALLS: z.coerce.number().int().min(1).max(1000).default(20),
   /** How often the worker re-queues jobs recorded in Postgres that Redis does not have (e.g. after an outage). */
   CONSOLIDATE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
   /** The worker process serves Prometheus metrics on this port (0 turns it off). */

@@ -6,7 +6,9 @@ import { consolidateJobOptions, EmbeddingScheduler, JobQueues } from '../server/
 import type { LlmEnv } from '../server/llm/index.js';
 import type { EmbeddingProvider } from '../server/modules/embeddings/embedding.provider.js';
 import type { VaultCipher } from '../server/modules/memory/vault-cipher.js';
-import { QUEUES } from '../shared/jobs/index.js';
+import { failAbandonedJob, requeueOrphanedJob } from '../server/modules/consolidation/jobs.service.js';
+import { publishMemoryEvent } from '../server/modules/consolidation/memory-events.js';
+import { QUEUES, ZConsolidateJob } from '../shared/jobs/index.js';
 import type { WorkerMetrics } from './metrics.js';
 import { everyInterval } from './periodic.js';
 import { createConsolidateProcessor } from './processors/consolidate.processor.js';
@@ -25,6 +27,8 @@ export interface ConsolidateWorkerOptions {
   backoffMs: number;
   /** BullMQ lock: a worker silent this long is presumed dead and its job handed to another. */
   lockMs: number;
+  /** Times a job may lose its worker before it is failed (CONSOLIDATE_MAX_STALLS). */
+  maxStalls?: number;
   sweepIntervalMs: number;
   /** Jobs recorded longer ago than this and still queued are re-queued by the sweep. */
   sweepMinAgeMs?: number;
@@ -70,10 +74,47 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
       concurrency: opts.concurrency,
       lockDuration: opts.lockMs,
       stalledInterval: Math.max(500, Math.floor(opts.lockMs / 2)),
-      maxStalledCount: 3,
+      maxStalledCount: opts.maxStalls ?? 20,
     },
   );
   worker.on('error', (err) => log.warn({ err }, 'consolidate worker error'));
+  // A job that lost its worker too often is failed by BullMQ before our processor runs, so the
+  // processor cannot record it: this does, or the agent's later jobs would wait behind it forever.
+  worker.on('failed', (job, err) => {
+    if (!job || err.name !== 'UnrecoverableError' || !job.deferredFailure) return;
+    const parsed = ZConsolidateJob.safeParse(job.data);
+    if (!parsed.success) return;
+    void settleAbandoned(parsed.data.memoryJobId, parsed.data.agentId);
+  });
+  const stalledError = {
+    code: 'STALLED',
+    message: `the worker stopped during this job more than ${opts.maxStalls ?? 20} times`,
+  };
+  async function settleAbandoned(
+    memoryJobId: string,
+    agentId: string,
+    error: { code: string; message: string } = stalledError,
+  ): Promise<void> {
+    try {
+      if (!(await failAbandonedJob(opts.orm.em.fork(), memoryJobId, error))) return;
+      log.warn({ jobId: memoryJobId, agentId, error }, 'consolidation job failed outside its processor');
+      await publishMemoryEvent(
+        publisher,
+        opts.prefix,
+        {
+          type: 'failed',
+          jobId: memoryJobId,
+          agentId,
+          at: new Date().toISOString(),
+          error,
+          willRetry: false,
+        },
+        log,
+      );
+    } catch (err) {
+      log.warn({ err, jobId: memoryJobId }, 'could not record an abandoned job; the sweep will');
+    }
+  }
   opts.metrics?.watch(QUEUES.consolidate, worker);
 
   const minAge = opts.sweepMinAgeMs ?? Math.max(60_000, opts.sweepIntervalMs);
@@ -92,11 +133,46 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
         await queues.enqueue('consolidate', { memoryJobId: r.id, agentId: r.agent_id }, { jobId: r.id });
       }
       if (rows.length) log.info({ jobs: rows.length }, 'sweep re-queued consolidation jobs');
-      return rows.length;
+      return rows.length + (await reconcileActive());
     } catch (err) {
       log.warn({ err }, 'consolidation sweep failed; will try again');
       return 0;
     }
+  }
+  /**
+   * Jobs Postgres has as `active` that BullMQ no longer runs: failed by BullMQ without a record
+   * (a missed `failed` event) are failed here; gone from Redis (flushed, lost) or finished there
+   * without a record are put back to `queued`, and the next sweep delivers them again.
+   */
+  async function reconcileActive(): Promise<number> {
+    const em = opts.orm.em.fork();
+    const rows = await em.getConnection().execute<{ id: string; agent_id: string }[]>(
+      `select id, agent_id from memory_jobs
+         where status = 'active' and updated_at < now() - make_interval(secs => ?)
+         order by id limit 1000`,
+      [minAge / 1000],
+    );
+    const queue = queues.queue(QUEUES.consolidate);
+    let settled = 0;
+    for (const r of rows) {
+      const state = await queue.getJobState(r.id);
+      if (state === 'failed') {
+        const job = await queue.getJob(r.id);
+        await settleAbandoned(
+          r.id,
+          r.agent_id,
+          job?.deferredFailure
+            ? stalledError
+            : { code: 'JOB_FAILED', message: 'the job failed and its failure could not be recorded' },
+        );
+        settled++;
+      } else if (state === 'unknown' || state === 'completed') {
+        if (state === 'completed') await queue.remove(r.id);
+        if (await requeueOrphanedJob(em, r.id)) settled++;
+      }
+    }
+    if (settled) log.warn({ jobs: settled }, 'sweep settled active jobs that BullMQ no longer runs');
+    return settled;
   }
   const sweeper = everyInterval(opts.sweepIntervalMs, sweep);
 

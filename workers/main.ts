@@ -41,6 +41,7 @@ const consolidate = startConsolidateWorker({
   attempts: env.CONSOLIDATE_ATTEMPTS,
   backoffMs: env.CONSOLIDATE_BACKOFF_MS,
   lockMs: env.CONSOLIDATE_LOCK_MS,
+  maxStalls: env.CONSOLIDATE_MAX_STALLS,
   sweepIntervalMs: env.CONSOLIDATE_SWEEP_INTERVAL_MS,
   metrics,
 });

@@ -11,6 +11,7 @@ import { contextOfRequest } from '../trpc/context.js';
 import { appRouter } from '../trpc/routers/_app.js';
 import { plainRestError, type RestError, restErrorOf } from './errors.js';
 import { renameFields } from './field-names.js';
+import { inputProblem } from '../input-rules.js';
 import type { ProcedureMeta } from './meta.js';
 import { memoryEvents, streamChat } from './streams.js';
 
@@ -66,6 +67,12 @@ export function restBridge(services: AppServices): express.Router {
       return;
     }
     const { procedure } = match.procedure;
+    // The rules every input follows (input-rules.ts), before the field names are walked.
+    const problem = inputProblem(req.body) ?? inputProblem(req.query);
+    if (problem) {
+      sendRestError(res, plainRestError(400, 'BAD_REQUEST', problem, requestIdOf(req)));
+      return;
+    }
     const { inputParser, outputParser } = getInputOutputParsers(procedure);
     if (req.body !== undefined) req.body = renameFields(inputParser, req.body, 'in');
     Object.defineProperty(req, 'query', {

@@ -3,6 +3,7 @@ import { transformer } from '../../shared/transformer.js';
 import { AppError, AppErrorCode } from '../errors.js';
 import { isApiKey } from '../modules/auth/api-keys.js';
 import { authenticate } from '../modules/auth/auth.service.js';
+import { inputProblem } from '../input-rules.js';
 import type { ProcedureMeta } from '../rest/meta.js';
 import type { Context } from './context.js';
 import { formatError, toTRPCError } from './middleware/errors.js';
@@ -51,7 +52,26 @@ const limitAuthAttempts = t.middleware(async ({ ctx, next, path }) => {
   return next();
 });
 
-export const publicProcedure = t.procedure.use(mapErrors).use(limitAuthAttempts).use(forkEntityManager);
+/** The rules every input follows (input-rules.ts), before any procedure's own schema sees it. */
+const checkInput = t.middleware(async ({ getRawInput, next }) => {
+  let raw: unknown;
+  try {
+    raw = await getRawInput();
+  } catch (err) {
+    // The transformer recursed through input nested too deeply to read at all.
+    if (err instanceof RangeError) throw new AppError(AppErrorCode.BadRequest, 'input is nested too deeply');
+    throw err;
+  }
+  const problem = inputProblem(raw);
+  if (problem) throw new AppError(AppErrorCode.BadRequest, problem);
+  return next();
+});
+
+export const publicProcedure = t.procedure
+  .use(mapErrors)
+  .use(checkInput)
+  .use(limitAuthAttempts)
+  .use(forkEntityManager);
 
 /** Requires a valid JWT or API key of an active user; narrows `ctx.user` to non-null. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {

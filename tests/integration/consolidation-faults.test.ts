@@ -185,6 +185,28 @@ describe('with an in-process worker', () => {
     expect(facts.map((f) => ('name' in f ? f.name : ''))).toEqual(['Swept']);
   });
 
+  it('puts back an active job that Redis lost (the sweep), and the agent’s later job runs after it', async () => {
+    const { client, agent, user } = await setup('orphan');
+    harness.openai.route = managerRoute(insertFact('Orphan'));
+    // As if a worker had claimed the job, then Redis lost it (flushed, failed over) two minutes ago.
+    const id = uuidv7();
+    await harness.server.orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        `insert into memory_jobs (id, created_at, updated_at, agent_id, user_id, source, input, status, attempts, started_at)
+         values (?, now() - interval '2 minutes', now() - interval '2 minutes', ?, ?, 'text', ?, 'active', 1, now() - interval '2 minutes')`,
+        [id, agent.id, user.id, JSON.stringify({ kind: 'text', text: 'orphaned', source: null })],
+      );
+    const later = await client.memory.ingest.mutate({ agentId: agent.id, text: 'after the orphan' });
+    // The first sweep finds the orphan and puts it back to queued; the next delivers it.
+    expect(await worker.sweep()).toBe(1);
+    expect((await client.memory.job.query({ agentId: agent.id, jobId: id })).status).toBe('queued');
+    expect(await worker.sweep()).toBe(1);
+    expect((await finishedJob(client, agent.id, id)).status).toBe('completed');
+    expect((await finishedJob(client, agent.id, later.jobId)).status).toBe('completed');
+  });
+
   it('applies a job once: applying it again (a retry after a crash before acknowledgement) changes nothing', async () => {
     const { client, agent, user } = await setup('idem');
     harness.openai.route = managerRoute(insertFact('Once'));
@@ -207,7 +229,104 @@ describe('with an in-process worker', () => {
   });
 });
 
+/** A real worker process (killed with SIGKILL by the tests below) on the harness's database and queue. */
+function startWorkerProcess(extraEnv: Record<string, string> = {}) {
+  const env = harness.server.env;
+  // `node --import tsx`, not the tsx CLI: the CLI runs the worker in a child process a SIGKILL would miss.
+  return startProcess(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    DATABASE_URL: harness.server.db.url,
+    REDIS_URL: inject('redisUrl'),
+    QUEUE_PREFIX: env.QUEUE_PREFIX,
+    OPENAI_BASE_URL: env.OPENAI_BASE_URL!,
+    OPENAI_API_KEY: 'sk-test',
+    LLM_MAX_RETRIES: '0',
+    CONSOLIDATE_LOCK_MS: '1000',
+    CONSOLIDATE_ATTEMPTS: String(env.CONSOLIDATE_ATTEMPTS),
+    CONSOLIDATE_BACKOFF_MS: String(env.CONSOLIDATE_BACKOFF_MS),
+    VAULT_KEYS: `test1:${Buffer.alloc(32, 7).toString('base64')}`,
+    WORKER_METRICS_PORT: '0',
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    ...extraEnv,
+  });
+}
+
+/**
+ * Routes manager calls through `route`, but the first `hangs` semantic-manager calls never answer:
+ * the worker making them is killed while it waits. Returns how many calls have hung so far.
+ */
+function hangFirstCalls(route: ReturnType<typeof managerRoute>, seen: SeenRequest[], hangs: number) {
+  const state = { hung: 0 };
+  harness.openai.route = async (body) => {
+    const reply = await route(body);
+    if (seen.at(-1)?.manager === 'semantic' && state.hung < hangs) {
+      state.hung++;
+      await new Promise(() => {});
+    }
+    return reply;
+  };
+  return state;
+}
+
+/** Starts a worker process, waits until it is stuck in the job's LLM call number `n`, kills it. */
+async function killDuringCall(state: { hung: number }, n: number, extraEnv: Record<string, string> = {}) {
+  const proc = startWorkerProcess(extraEnv);
+  try {
+    await expect.poll(() => state.hung, { timeout: 30_000, interval: 50 }).toBe(n);
+  } finally {
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+  }
+}
+
 describe('a worker killed mid-job', () => {
+  it('never wedges an agent: a job killed more often than BullMQ would allow by default completes once, then the next job runs', async () => {
+    const { client, agent } = await setup('killed4');
+    const seen: SeenRequest[] = [];
+    // Four kills: more than the three stalls after which BullMQ used to fail the job without a
+    // record (the job stayed active in Postgres and every later job of the agent waited forever).
+    const state = hangFirstCalls(managerRoute(insertFact('Phoenix'), seen), seen, 4);
+    const first = await client.memory.ingest.mutate({ agentId: agent.id, text: 'rise again' });
+    const second = await client.memory.ingest.mutate({ agentId: agent.id, text: 'and again' });
+    for (let n = 1; n <= 4; n++) await killDuringCall(state, n);
+    const worker = startTestConsolidateWorker(harness.server, { lockMs: 1000 });
+    try {
+      const a = await finishedJob(client, agent.id, first.jobId);
+      expect(a.status).toBe('completed');
+      expect(a.attempts).toBe(5);
+      const b = await finishedJob(client, agent.id, second.jobId);
+      expect(b.status).toBe('completed');
+      // Both jobs insert the same fact: the first once, the second's insert adds a second row.
+      const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
+      expect(facts.map((f) => ('name' in f ? f.name : ''))).toEqual(['Phoenix', 'Phoenix']);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('fails a job that keeps killing its worker (CONSOLIDATE_MAX_STALLS) with STALLED, and runs the agent’s next job', async () => {
+    const { client, agent } = await setup('poison');
+    const seen: SeenRequest[] = [];
+    const state = hangFirstCalls(managerRoute(insertFact('Poison'), seen), seen, 2);
+    const first = await client.memory.ingest.mutate({ agentId: agent.id, text: 'poison pill' });
+    const second = await client.memory.ingest.mutate({ agentId: agent.id, text: 'antidote' });
+    // One stall allowed: the second kill is one too many.
+    for (let n = 1; n <= 2; n++) await killDuringCall(state, n, { CONSOLIDATE_MAX_STALLS: '1' });
+    const worker = startTestConsolidateWorker(harness.server, { lockMs: 1000, maxStalls: 1 });
+    try {
+      const a = await finishedJob(client, agent.id, first.jobId);
+      expect(a.status).toBe('failed');
+      expect(a.error?.code).toBe('STALLED');
+      expect(a.finishedAt).not.toBeNull();
+      const b = await finishedJob(client, agent.id, second.jobId);
+      expect(b.status).toBe('completed');
+      const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
+      expect(facts.map((f) => ('name' in f ? f.name : ''))).toEqual(['Poison']);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('leads to a retry by another worker, and no duplicate memories', async () => {
     const { client, agent } = await setup('killed');
     const seen: SeenRequest[] = [];
@@ -222,22 +341,7 @@ describe('a worker killed mid-job', () => {
       }
       return reply;
     };
-    const env = harness.server.env;
-    // `node --import tsx`, not the tsx CLI: the CLI runs the worker in a child process a SIGKILL would miss.
-    const proc = startProcess(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-      DATABASE_URL: harness.server.db.url,
-      REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: env.QUEUE_PREFIX,
-      OPENAI_BASE_URL: env.OPENAI_BASE_URL!,
-      OPENAI_API_KEY: 'sk-test',
-      LLM_MAX_RETRIES: '0',
-      CONSOLIDATE_LOCK_MS: '1000',
-      CONSOLIDATE_ATTEMPTS: String(env.CONSOLIDATE_ATTEMPTS),
-      CONSOLIDATE_BACKOFF_MS: String(env.CONSOLIDATE_BACKOFF_MS),
-      VAULT_KEYS: `test1:${Buffer.alloc(32, 7).toString('base64')}`,
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'warn',
-    });
+    const proc = startWorkerProcess();
     let worker: ReturnType<typeof startTestConsolidateWorker> | null = null;
     try {
       const { jobId } = await client.memory.ingest.mutate({ agentId: agent.id, text: 'I survived' });

@@ -106,6 +106,25 @@ describe('question-shaped full text', () => {
     expect(ids(res)).toContain(named);
   });
 
+  it('explains every search of an agent holding a memory with no words, and of a query with none (regression: NaN score, 500)', async () => {
+    const agentId = await newAgent('no words');
+    // Punctuation embeds to a vector of zeros: it has no cosine distance to anything.
+    const blank = await semantic(agentId, '!!!', '???');
+    const word = await semantic(agentId, 'Tea', 'Green tea in the morning');
+    await indexed(agentId);
+    const res = await client.memory.search.query({ agentId, query: 'green tea', explain: true });
+    expect(ids(res)).toContain(word);
+    expect(ids(res)).not.toContain(blank);
+    for (const hit of res.items) {
+      expect(Number.isFinite(hit.score)).toBe(true);
+      for (const s of Object.values(hit.explain ?? {})) if (s) expect(Number.isFinite(s.score)).toBe(true);
+    }
+    for (const query of ['!', '-', '%', '&', '(', '*', "'", ';', '🙂']) {
+      const r = await client.memory.search.query({ agentId, query, explain: true });
+      expect(r.methods, query).not.toContain('vector');
+    }
+  });
+
   it('finds Chinese text by a word inside a sentence', async () => {
     const agentId = await newAgent('chinese');
     const coffee = await semantic(agentId, '周末', '我们周末去爬山，然后喝了咖啡');

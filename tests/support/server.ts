@@ -184,7 +184,13 @@ export function startTestWorker(
 /** The consolidation worker, in-process, on the test server's database, queue prefix and LLM settings. */
 export function startTestConsolidateWorker(
   server: TestServer,
-  opts: { concurrency?: number; lockMs?: number; maxSteps?: number; metrics?: WorkerMetrics } = {},
+  opts: {
+    concurrency?: number;
+    lockMs?: number;
+    maxStalls?: number;
+    maxSteps?: number;
+    metrics?: WorkerMetrics;
+  } = {},
 ) {
   return startConsolidateWorker({
     metrics: opts.metrics,
@@ -200,6 +206,7 @@ export function startTestConsolidateWorker(
     attempts: server.env.CONSOLIDATE_ATTEMPTS,
     backoffMs: server.env.CONSOLIDATE_BACKOFF_MS,
     lockMs: opts.lockMs ?? 30_000,
+    maxStalls: opts.maxStalls,
     sweepIntervalMs: 3_600_000,
     // Tests call sweep() themselves; jobs recorded over a minute ago are the sweep's.
     sweepMinAgeMs: 60_000,

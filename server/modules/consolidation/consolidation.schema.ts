@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { ZInputDate } from '../../input-rules.js';
 import { JOB_STATUSES, MEMORY_KINDS, ZMemoryChange } from '../../../shared/memory-events.js';
 import { JOB_SOURCES } from './memory-job.entity.js';
 
 export const ZIngestMessage = z.object({
   role: z.enum(['user', 'assistant', 'system']),
   content: z.string().trim().min(1, 'required').max(32_000),
-  occurredAt: z.coerce.date().optional(),
+  occurredAt: ZInputDate.optional(),
 });
 
 /** Either a conversation (`messages`) or a document (`text`, with an optional `source`). */

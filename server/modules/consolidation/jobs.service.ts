@@ -287,3 +287,26 @@ export async function recordJobFailure(
     },
   );
 }
+
+/**
+ * Fails a job that BullMQ failed without our processor running (it lost its worker more than
+ * CONSOLIDATE_MAX_STALLS times), so the agent's later jobs are not left waiting behind it.
+ * Only a row still `active` changes: a failure the processor recorded stays as it is.
+ */
+export async function failAbandonedJob(
+  em: EntityManager,
+  jobId: string,
+  error: { code: string; message: string },
+): Promise<boolean> {
+  const changed = await em.nativeUpdate(
+    MemoryJob,
+    { id: jobId, status: 'active' },
+    { status: 'failed', error, finishedAt: new Date() },
+  );
+  return changed > 0;
+}
+
+/** Puts an `active` job whose BullMQ job is gone back to `queued`, for the sweep to deliver again. */
+export async function requeueOrphanedJob(em: EntityManager, jobId: string): Promise<boolean> {
+  return (await em.nativeUpdate(MemoryJob, { id: jobId, status: 'active' }, { status: 'queued' })) > 0;
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ZInputDate } from '../../input-rules.js';
 import { strictBoolean } from '../../rest/strict-boolean.js';
 import { DEFAULT_CORE_BLOCK_LIMIT } from './core-block.entity.js';
 import { MEMORY_TYPES, SENSITIVITY_LEVELS } from './memory.types.js';
@@ -10,7 +11,7 @@ const optionalText = (max: number) => z.string().max(max).nullish();
 
 export const ZEpisodicFields = z.object({
   /** When it happened (defaults to now). */
-  occurredAt: z.coerce.date().optional(),
+  occurredAt: ZInputDate.optional(),
   eventType: text(100),
   actor: text(200).default('user'),
   summary: text(4000),
@@ -146,8 +147,8 @@ export const ZMemoryIdRequest = z.object({ agentId: z.uuid(), id: z.uuid() });
 export const ZListMemoriesRequest = z.object({
   agentId: z.uuid(),
   /** Inclusive bounds on occurredAt (episodic) or createdAt (other types). */
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
+  from: ZInputDate.optional(),
+  to: ZInputDate.optional(),
   /** Case-insensitive substring of the item's main text fields. */
   contains: z.string().trim().min(1).max(200).optional(),
   cursor: z.string().max(200).nullish(),
@@ -167,7 +168,7 @@ export const ZSearchRequest = z.object({
   types: z.array(z.enum(MEMORY_TYPES)).min(1).optional(),
   limit: z.number().int().min(1).max(50).default(10),
   methods: z.array(ZSearchMethod).min(1).optional(),
-  timeRange: z.object({ from: z.coerce.date().optional(), to: z.coerce.date().optional() }).optional(),
+  timeRange: z.object({ from: ZInputDate.optional(), to: ZInputDate.optional() }).optional(),
   /** Attach each hit's rank and score per signal. */
   explain: strictBoolean().default(false),
 });

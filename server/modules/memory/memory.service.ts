@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
-import { AppError, AppErrorCode, notFound } from '../../errors.js';
+import { notFound } from '../../errors.js';
 import { type JobQueues, scheduleEmbeddings } from '../../jobs/queues.js';
 import { getOwnedAgent } from '../agents/agent.service.js';
 import type { User } from '../users/user.entity.js';
@@ -14,6 +14,7 @@ import type { VaultCipher } from './vault-cipher.js';
 import { VaultAccess } from './vault-access.entity.js';
 import { MemoryHistory } from '../consolidation/memory-history.entity.js';
 import { snapshotOf } from '../consolidation/apply.service.js';
+import { decodeCursor, encodeCursor } from '../../pagination.js';
 
 export interface MemoryDeps {
   cipher: VaultCipher;
@@ -206,23 +207,6 @@ export async function deleteMemory(
   item.lastModified = stamp(deps, 'deleted');
   recordChange(em, deps, item, 'deleted', snapshotOf(item), null);
   await em.flush();
-}
-
-function encodeCursor(time: Date, id: string): string {
-  return Buffer.from(JSON.stringify([time.toISOString(), id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { time: Date; id: string } {
-  try {
-    const raw: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(raw) && typeof raw[0] === 'string' && typeof raw[1] === 'string') {
-      const time = new Date(raw[0]);
-      if (!Number.isNaN(time.getTime()) && /^[0-9a-f-]{36}$/i.test(raw[1])) return { time, id: raw[1] };
-    }
-  } catch {
-    // fall through
-  }
-  throw new AppError(AppErrorCode.BadRequest, 'Invalid cursor');
 }
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AppError, AppErrorCode } from '../../errors.js';
 import { getOwnedAgent } from '../agents/agent.service.js';
 import type { User } from '../users/user.entity.js';
 import { Message } from './message.entity.js';
 import type { TListMessagesRequest, TMessageResponse } from './message.schema.js';
+import { decodeCursor, encodeCursor } from '../../pagination.js';
 
 export function toMessageResponse(message: Message): TMessageResponse {
   return {
@@ -19,29 +19,6 @@ export function toMessageResponse(message: Message): TMessageResponse {
     memoriesUsed: (message.metadata?.memoriesUsed ?? []).filter((m) => typeof m === 'object'),
     createdAt: message.createdAt,
   };
-}
-
-interface Cursor {
-  createdAt: Date;
-  id: string;
-}
-
-function encodeCursor(m: Message): string {
-  return Buffer.from(JSON.stringify([m.createdAt.toISOString(), m.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): Cursor {
-  try {
-    const raw: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(raw) && raw.length === 2 && typeof raw[0] === 'string' && typeof raw[1] === 'string') {
-      const createdAt = new Date(raw[0]);
-      if (!Number.isNaN(createdAt.getTime()) && /^[0-9a-f-]{36}$/i.test(raw[1]))
-        return { createdAt, id: raw[1] };
-    }
-  } catch {
-    // fall through
-  }
-  throw new AppError(AppErrorCode.BadRequest, 'Invalid cursor');
 }
 
 /**
@@ -62,10 +39,7 @@ export async function listMessages(
     {
       agent,
       ...(from && {
-        $or: [
-          { createdAt: { [past]: from.createdAt } },
-          { createdAt: from.createdAt, id: { [past]: from.id } },
-        ],
+        $or: [{ createdAt: { [past]: from.time } }, { createdAt: from.time, id: { [past]: from.id } }],
       }),
     },
     {
@@ -75,5 +49,8 @@ export async function listMessages(
   );
   const items = rows.slice(0, input.limit);
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null };
+  return {
+    items,
+    nextCursor: rows.length > input.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+  };
 }
