@@ -194,6 +194,25 @@ describe('bad credentials', () => {
     await expectTRPCError(server.client({ token: expired }).auth.me.query(), 'UNAUTHORIZED', 401);
   });
 
+  it('answers UNAUTHORIZED, never 500, for a well-signed token without exp or with a subject that is not a user id', async () => {
+    const { user } = await signUp(server, 'claims');
+    const sign = (build: (jwt: SignJWT) => SignJWT) =>
+      build(
+        new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('mirix-ts').setAudience('mirix-ts'),
+      )
+        .setIssuedAt()
+        .sign(new TextEncoder().encode(server.env.JWT_SECRET));
+    // Without exp it would be valid forever.
+    const forever = await sign((j) => j.setSubject(user.id));
+    await expectTRPCError(server.client({ token: forever }).auth.me.query(), 'UNAUTHORIZED', 401);
+    for (const sub of ['admin', "1' or '1'='1", '']) {
+      const odd = await sign((j) => j.setSubject(sub).setExpirationTime('1h'));
+      await expectTRPCError(server.client({ token: odd }).auth.me.query(), 'UNAUTHORIZED', 401);
+    }
+    const good = await sign((j) => j.setSubject(user.id).setExpirationTime('1h'));
+    expect((await server.client({ token: good }).auth.me.query()).id).toBe(user.id);
+  });
+
   it('answers UNAUTHORIZED for a token signed with another secret', async () => {
     const { user } = await signUp(server, 'forged');
     const forged = await new SignJWT({})

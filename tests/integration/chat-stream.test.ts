@@ -161,6 +161,20 @@ describe.each(['openai', 'anthropic'] as const)('chat.stream failures with %s', 
     await expect(collect(mallory.client, { agentId: agent.id, message: 'hi' })).rejects.toMatchObject({
       data: { code: 'NOT_FOUND', httpStatus: 404 },
     });
+    // On the wire, tRPC's SSE protocol: the stream's only event is the error, and it closes.
+    for (const [path, input] of [
+      ['chat.stream', { agentId: agent.id, message: 'hi' }],
+      ['memory.events', { agentId: agent.id }],
+    ] as const) {
+      const res = await fetch(
+        `${server.url}/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`,
+        { headers: { authorization: `Bearer ${mallory.token}` } },
+      );
+      const body = await res.text();
+      expect(body, path).toContain('"code":"NOT_FOUND"');
+      // tRPC opens every stream with `connected`; then the error, and nothing else.
+      expect(body.match(/^event: .*$/gm), path).toEqual(['event: connected', 'event: serialized-error']);
+    }
     expect(await server.orm.em.fork().count(Message, { agent: agent.id })).toBe(0);
   });
 });

@@ -31,6 +31,7 @@ describe('API keys', () => {
 
 describe('TokenService', () => {
   const tokens = new TokenService('t'.repeat(40), 3600);
+  const U1 = '0190f7a2-0000-7000-8000-000000000001';
 
   it('verifies its own tokens and returns the subject', async () => {
     const issued = await tokens.issue('0190f7a2-0000-7000-8000-000000000001');
@@ -39,12 +40,12 @@ describe('TokenService', () => {
   });
 
   it('rejects tokens from another secret, another issuer, alg "none", and garbage', async () => {
-    const other = await new TokenService('o'.repeat(40), 3600).issue('u1');
+    const other = await new TokenService('o'.repeat(40), 3600).issue(U1);
     expect(await tokens.verify(other.accessToken)).toBeNull();
 
     const wrongIssuer = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('u1')
+      .setSubject(U1)
       .setIssuer('someone-else')
       .setAudience('mirix-ts')
       .setExpirationTime('1h')
@@ -64,11 +65,11 @@ describe('TokenService', () => {
     vi.useFakeTimers({ now: new Date('2026-11-27T12:00:00Z'), toFake: ['Date'] });
     try {
       const shortLived = new TokenService('s'.repeat(40), 60);
-      const { accessToken } = await shortLived.issue('u1');
-      expect(await shortLived.verify(accessToken)).toBe('u1');
+      const { accessToken } = await shortLived.issue(U1);
+      expect(await shortLived.verify(accessToken)).toBe(U1);
       expect(shortLived.cachedTokens).toBe(1);
       vi.setSystemTime(new Date('2026-11-27T12:00:59Z'));
-      expect(await shortLived.verify(accessToken)).toBe('u1');
+      expect(await shortLived.verify(accessToken)).toBe(U1);
       vi.setSystemTime(new Date('2026-11-27T12:01:01Z'));
       expect(await shortLived.verify(accessToken)).toBeNull();
       expect(shortLived.cachedTokens).toBe(0);
@@ -79,10 +80,11 @@ describe('TokenService', () => {
 
   it('remembers a bounded number of verified tokens', async () => {
     const small = new TokenService('b'.repeat(40), 3600, 3);
-    const issued = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((u) => small.issue(u)));
+    const users = [1, 2, 3, 4, 5].map((n) => `0190f7a2-0000-7000-8000-00000000000${n}`);
+    const issued = await Promise.all(users.map((u) => small.issue(u)));
     for (const t of issued) await small.verify(t.accessToken);
     expect(small.cachedTokens).toBe(3);
     // Evicted tokens are verified again, not refused.
-    expect(await small.verify(issued[0]!.accessToken)).toBe('a');
+    expect(await small.verify(issued[0]!.accessToken)).toBe(users[0]);
   });
 });

@@ -12,6 +12,8 @@ export interface IssuedToken {
 }
 
 /** Signs and verifies access tokens (JWT, HS256). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export class TokenService {
   /** A KeyObject, imported once: jose would otherwise import raw bytes on every call. */
   private readonly key: KeyObject;
@@ -61,12 +63,14 @@ export class TokenService {
         issuer: ISSUER,
         audience: AUDIENCE,
         algorithms: ['HS256'],
+        // Every token this server issues expires: one without `exp` would be valid forever.
+        requiredClaims: ['exp', 'sub'],
       });
-      if (typeof payload.sub !== 'string') return null;
-      if (typeof payload.exp === 'number') {
-        if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value!);
-        this.verified.set(token, { sub: payload.sub, expiresAt: payload.exp * 1000 });
-      }
+      // The subject is a user id: anything else is not ours (and must not reach a uuid query).
+      if (typeof payload.sub !== 'string' || !UUID.test(payload.sub) || typeof payload.exp !== 'number')
+        return null;
+      if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, { sub: payload.sub, expiresAt: payload.exp * 1000 });
       return payload.sub;
     } catch (err) {
       if (err instanceof errors.JOSEError) return null;

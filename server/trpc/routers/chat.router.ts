@@ -47,8 +47,9 @@ export const chatRouter = router({
    */
   stream: authedProcedure
     .input(ZChatSendRequest)
-    // Ownership is checked before the event stream opens, so NOT_FOUND is an HTTP error the client
-    // sees at once, not an event inside a stream it would reconnect to.
+    // Ownership is checked before the first event: another user's agent ends the stream at once
+    // with NOT_FOUND (tRPC's SSE protocol sends it as the stream's only event, so the typed client
+    // sees code NOT_FOUND and httpStatus 404, and does not reconnect). REST answers a plain 404.
     .use(async ({ ctx, input, next }) => {
       await getOwnedAgent(ctx.em, ctx.user, input.agentId);
       return next();

@@ -337,7 +337,8 @@ export const memoryRouter = router({
 
   /**
    * The agent's consolidation job events as they happen (queued, active, completed, failed), from
-   * every API and worker process. Ownership is checked before the stream opens.
+   * every API and worker process. Ownership is checked before the first event (NOT_FOUND is then
+   * the stream's only event, as for chat.stream).
    */
   events: authedProcedure
     .input(z.object({ agentId: z.uuid() }))
