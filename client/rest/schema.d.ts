@@ -6598,7 +6598,7 @@ export interface operations {
                 content: {
                     "text/event-stream": {
                         /** @constant */
-                        type: "queued";
+                        event: "queued";
                         /** Format: uuid */
                         job_id: string;
                         /** Format: uuid */
@@ -6606,7 +6606,7 @@ export interface operations {
                         at: string;
                     } | {
                         /** @constant */
-                        type: "active";
+                        event: "active";
                         /** Format: uuid */
                         job_id: string;
                         /** Format: uuid */
@@ -6615,7 +6615,7 @@ export interface operations {
                         attempt: number;
                     } | {
                         /** @constant */
-                        type: "completed";
+                        event: "completed";
                         /** Format: uuid */
                         job_id: string;
                         /** Format: uuid */
@@ -6633,7 +6633,7 @@ export interface operations {
                         }[];
                     } | {
                         /** @constant */
-                        type: "failed";
+                        event: "failed";
                         /** Format: uuid */
                         job_id: string;
                         /** Format: uuid */
@@ -6695,16 +6695,16 @@ export interface operations {
                 content: {
                     "text/event-stream": {
                         /** @constant */
-                        type: "start";
+                        event: "start";
                         agent_id: string;
                         user_message_id: string;
                         timestamp: string;
                     } | {
                         /** @constant */
-                        type: "thinking";
+                        event: "thinking";
                     } | {
                         /** @constant */
-                        type: "memories";
+                        event: "memories";
                         items: {
                             id: string;
                             type: string;
@@ -6712,11 +6712,11 @@ export interface operations {
                         }[];
                     } | {
                         /** @constant */
-                        type: "content";
+                        event: "content";
                         delta: string;
                     } | {
                         /** @constant */
-                        type: "complete";
+                        event: "complete";
                         message: string;
                         assistant_message_id: string;
                         usage: {
@@ -6726,7 +6726,7 @@ export interface operations {
                         } | null;
                     } | {
                         /** @constant */
-                        type: "error";
+                        event: "error";
                         code: string;
                         message: string;
                     };

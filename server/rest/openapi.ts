@@ -33,6 +33,18 @@ const ZRestError = z
   })
   .meta({ id: 'Error' });
 
+/**
+ * An event stream's schema as REST sends it (sse.ts): the event's type is its `event` field, the
+ * rest of the event as it is.
+ */
+function restEvents(events: z.ZodDiscriminatedUnion): z.ZodDiscriminatedUnion {
+  const [first, ...rest] = (events.options as z.ZodObject[]).map((member) => {
+    const { type, ...fields } = member.shape as Record<string, z.ZodType>;
+    return z.object({ event: type!, ...fields });
+  });
+  return z.discriminatedUnion('event', [first!, ...rest]);
+}
+
 /** The two event streams are subscriptions (OpenAPI has none): described by hand, from the same schemas. */
 const streamPaths = {
   [`/agents/{agentId}/memories/events`]: {
@@ -49,7 +61,7 @@ const streamPaths = {
       responses: {
         '200': {
           description: 'The event stream',
-          content: { 'text/event-stream': { schema: ZMemoryJobEvent } },
+          content: { 'text/event-stream': { schema: restEvents(ZMemoryJobEvent) } },
         },
       },
     },
@@ -71,7 +83,7 @@ const streamPaths = {
       responses: {
         '200': {
           description: 'The event stream',
-          content: { 'text/event-stream': { schema: ZChatStreamEvent } },
+          content: { 'text/event-stream': { schema: restEvents(ZChatStreamEvent) } },
         },
       },
     },

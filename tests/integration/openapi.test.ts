@@ -1,4 +1,5 @@
 import { compileErrors, validate } from '@readme/openapi-parser';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import createClient from 'openapi-fetch';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +123,30 @@ describe('a client generated from the document (openapi-typescript + openapi-fet
     });
     expect(updated.data?.description).toBe('typed');
 
+    // The stream's events are what the document says they are (issue 16: it said `type`, the wire `event`).
+    harness.openai.replies.push({ text: 'Streamed.' });
+    const streamed = await fetch(`${server.url}/api/v1/agents/${id}/stream-chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${login.data!.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'stream it' }),
+    });
+    const events = (await streamed.text())
+      .split('\n')
+      .filter((l) => l.startsWith('data: ') && l !== 'data: [DONE]')
+      .map((l) => JSON.parse(l.slice(6)) as { event: string });
+    const doc = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as {
+      paths: Record<
+        string,
+        { post: { responses: { 200: { content: Record<string, { schema: object }> } } } }
+      >;
+    };
+    const schema =
+      doc.paths['/agents/{agent_id}/stream-chat']!.post.responses[200].content['text/event-stream']!.schema;
+    const check = new Ajv2020({ strict: false }).compile(schema);
+    expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['start', 'content', 'complete']));
+    for (const e of events)
+      expect(check(e) ? 'valid' : JSON.stringify(check.errors), JSON.stringify(e)).toBe('valid');
+
     harness.openai.replies.push({ text: 'Hi from the fake.' });
     const chat = await api.POST('/agents/{agent_id}/chat', {
       params: { path: { agent_id: id } },
@@ -129,7 +154,7 @@ describe('a client generated from the document (openapi-typescript + openapi-fet
     });
     expect(chat.data?.response).toBe('Hi from the fake.');
     const messages = await api.GET('/agents/{agent_id}/messages', { params: { path: { agent_id: id } } });
-    expect(messages.data?.items.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(messages.data?.items.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
 
     const fact = await api.POST('/agents/{agent_id}/memories/semantic', {
       params: { path: { agent_id: id } },
