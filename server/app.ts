@@ -16,6 +16,7 @@ import responseTime from 'response-time';
 import type { Env } from './env.js';
 import { checkReadiness } from './health.js';
 import { retryAfterOf } from './trpc/middleware/errors.js';
+import { isUnavailable } from './errors.js';
 import { webApp } from './web-app.js';
 import { serverTimingHeader } from './server-timing.js';
 import swaggerUi from 'swagger-ui-express';
@@ -209,6 +210,18 @@ export function createApp(deps: AppDeps): { handler: RequestListener; services: 
   });
 
   const onError: ErrorRequestHandler = (err: { status?: unknown; expose?: unknown }, req, res, _next) => {
+    // A database or Redis that is down is a 503 here too, as in toTRPCError.
+    if (isUnavailable(err)) {
+      req.log.warn({ err }, 'a backing service is unavailable');
+      res.status(503).json({
+        error: {
+          code: 'SERVICE_UNAVAILABLE',
+          message: 'A backing service is unavailable; try again',
+          requestId: req.id as string,
+        },
+      });
+      return;
+    }
     const status = typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (status >= 500) req.log.error({ err }, 'unhandled error');
     res.status(status).json({

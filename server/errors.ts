@@ -45,3 +45,26 @@ export function publicErrorOf(err: unknown): { code: string; message: string } {
 }
 
 export const notFound = (what: string) => new AppError(AppErrorCode.NotFound, `${what} not found`);
+
+/** Driver messages that mean the database connection went away mid-statement (no error code). */
+const LOST_CONNECTION =
+  /Connection terminated|Connection ended|connection is closed|Client has encountered a connection error/i;
+
+/**
+ * Errors that mean "a backing service is down" (answered 503), not "our code is broken": refused,
+ * reset, timed-out or terminated connections, an exhausted pool, and PostgreSQL shutting down.
+ */
+export function isUnavailable(err: unknown, depth = 0): boolean {
+  if (!(err instanceof Error) || depth > 3) return false;
+  if (err.name === 'KnexTimeoutError' || err.name === 'ConnectionException') return true;
+  const code = (err as { code?: unknown }).code;
+  if (
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P02', '57P03'].includes(
+      code,
+    )
+  )
+    return true;
+  if (LOST_CONNECTION.test(err.message)) return true;
+  return isUnavailable(err.cause, depth + 1);
+}

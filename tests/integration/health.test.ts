@@ -94,7 +94,7 @@ describe('/ready when a backing service is down', () => {
   });
 
   it('answers 503 naming the database while PostgreSQL is unreachable, and 200 once it is back', async () => {
-    const { client } = await signUp(server, 'outage');
+    const { client, token } = await signUp(server, 'outage');
     expect((await getJson(`${server.url}/ready`)).status).toBe(200);
 
     await proxy.stop();
@@ -109,6 +109,12 @@ describe('/ready when a backing service is down', () => {
 
     // Requests that need the database fail with 503, not 500.
     await expectTRPCError(client.agents.list.query({}), 'SERVICE_UNAVAILABLE', 503);
+    // So do the routes outside tRPC that read it (the queue dashboard's sign-in check).
+    const dashboard = await fetch(`${server.url}/admin/queues`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(dashboard.status).toBe(503);
+    expect(((await dashboard.json()) as { error: { code: string } }).error.code).toBe('SERVICE_UNAVAILABLE');
 
     await proxy.start();
     await expect

@@ -38,6 +38,15 @@ describe('toTRPCError', () => {
     expect(toTRPCError(wrapped(refused), ctx).code).toBe('SERVICE_UNAVAILABLE');
   });
 
+  it('maps a connection lost mid-statement (no error code) to SERVICE_UNAVAILABLE, also when wrapped', () => {
+    // What pg throws when PostgreSQL dies during a query (regression: chat.send answered 500).
+    const lost = new Error('Connection terminated unexpectedly');
+    expect(toTRPCError(wrapped(lost), ctx).code).toBe('SERVICE_UNAVAILABLE');
+    expect(toTRPCError(wrapped(new Error('query failed', { cause: lost })), ctx).code).toBe(
+      'SERVICE_UNAVAILABLE',
+    );
+  });
+
   it('passes tRPC errors that already carry a client code through', () => {
     const original = new TRPCError({ code: 'BAD_REQUEST', message: 'bad' });
     expect(toTRPCError(original, ctx)).toBe(original);

@@ -1,7 +1,7 @@
 import { DriverException, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { TRPCError, type TRPCDefaultErrorShape } from '@trpc/server';
 import { ZodError } from 'zod';
-import { AppError, AppErrorCode } from '../../errors.js';
+import { AppError, AppErrorCode, isUnavailable } from '../../errors.js';
 import type { Context } from '../context.js';
 
 /** Field path -> messages, e.g. `{ "modelConfig.provider": ["Invalid option: ..."] }`. */
@@ -58,17 +58,6 @@ const CODE_MAP = {
   [AppErrorCode.PreconditionFailed]: 'PRECONDITION_FAILED',
   [AppErrorCode.ServiceUnavailable]: 'SERVICE_UNAVAILABLE',
 } as const satisfies Record<AppErrorCode, TRPCError['code']>;
-
-/** Errors that mean "a backing service is down", not "our code is broken". */
-function isUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err.name === 'KnexTimeoutError' || err.name === 'ConnectionException') return true;
-  const code = (err as { code?: unknown }).code;
-  return (
-    typeof code === 'string' &&
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03'].includes(code)
-  );
-}
 
 /**
  * Database errors carry the failed SQL with its values inlined (password hashes, vault
