@@ -43,6 +43,7 @@ export type AppEnv = Pick<
   | 'ACCESS_TOKEN_TTL_SECONDS'
   | 'LOGIN_MAX_FAILURES'
   | 'LOGIN_MAX_FAILURES_PER_ADDRESS'
+  | 'LOGIN_MAX_FAILURES_PER_ACCOUNT'
   | 'LOGIN_FAILURE_WINDOW_SECONDS'
   | 'TRUST_PROXY'
   | 'VAULT_KEYS'
@@ -125,6 +126,7 @@ export function createApp(deps: AppDeps): { handler: RequestListener; services: 
     loginLimiter: new LoginLimiter(deps.redis, {
       maxFailuresPerAccount: env.LOGIN_MAX_FAILURES,
       maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
+      maxFailuresPerAccountAllAddresses: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
       keyPrefix: deps.redisKeyPrefix ?? 'mirix',
     }),

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { LoginLimiter } from '../../server/modules/auth/login-limiter.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { User } from '../../server/modules/users/user.entity.js';
 import { ApiKey } from '../../server/modules/auth/api-key.entity.js';
@@ -137,34 +139,82 @@ describe('register, login and me', () => {
     expect(err.message).toBe('This account is disabled');
   });
 
-  it('throttles repeated failed logins for an account with TOO_MANY_REQUESTS, even with the right password', async () => {
-    const { username, password } = await signUp(server, 'brute');
-    const anonymous = server.client();
-    for (let i = 0; i < server.env.LOGIN_MAX_FAILURES; i++) {
-      await expectTRPCError(
-        anonymous.auth.login.mutate({ username, password: `guess-${i}` }),
-        'UNAUTHORIZED',
-      );
+  /** A login from a client address (the test server trusts X-Forwarded-For from loopback). */
+  async function loginFrom(address: string, username: string, password: string) {
+    const res = await fetch(`${server.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+      body: JSON.stringify({ json: { username, password } }),
+    });
+    await res.text();
+    return { status: res.status, retryAfter: Number(res.headers.get('retry-after') ?? 0) };
+  }
+
+  /** A wrong password from `address`, waiting out the backoff first when told to. */
+  async function failFrom(address: string, username: string) {
+    for (;;) {
+      const res = await loginFrom(address, username, 'wrong-password');
+      if (res.status === 401) return;
+      expect(res.status).toBe(429);
+      expect(res.retryAfter).toBeGreaterThan(0);
+      expect(res.retryAfter).toBeLessThanOrEqual(2);
+      await new Promise((r) => setTimeout(r, res.retryAfter * 1000));
     }
-    const err = await expectTRPCError(
-      anonymous.auth.login.mutate({ username, password }),
-      'TOO_MANY_REQUESTS',
-      429,
-    );
-    expect(err.message).toMatch(/try again in \d+ s/);
+  }
+
+  it('slows repeated failed logins down, then stops them, even with the right password, from that address', async () => {
+    const { username, password } = await signUp(server, 'brute');
+    const max = server.env.LOGIN_MAX_FAILURES;
+    // The first failures answer at once; then each makes the next try wait (1 s, 2 s, ...).
+    for (let i = 0; i < 3; i++)
+      expect((await loginFrom('10.0.0.1', username, `guess-${i}`)).status).toBe(401);
+    expect((await loginFrom('10.0.0.1', username, 'guess-3')).status).toBe(401);
+    const slowed = await loginFrom('10.0.0.1', username, password);
+    expect(slowed.status).toBe(429);
+    expect(slowed.retryAfter).toBe(1);
+    for (let i = 4; i < max; i++) await failFrom('10.0.0.1', username);
+    await new Promise((r) => setTimeout(r, 2100));
+    const err = await loginFrom('10.0.0.1', username, password);
+    expect(err.status).toBe(429);
+    expect(err.retryAfter).toBeGreaterThan(60);
   });
 
-  it('clears an account’s failure count after a successful login', async () => {
+  it('never lets a stranger lock the owner out: the owner signs in from another address', async () => {
+    const { username, password } = await signUp(server, 'victim');
+    for (let i = 0; i < server.env.LOGIN_MAX_FAILURES; i++) await failFrom('10.6.6.6', username);
+    expect((await loginFrom('10.6.6.6', username, password)).status).toBe(429);
+    expect((await loginFrom('10.1.2.3', username, password)).status).toBe(200);
+  });
+
+  it('stops a guess spread over many addresses for new addresses, but not for one that signed in before', async () => {
+    const limiter = new LoginLimiter(server.redis, {
+      maxFailuresPerAccount: 10,
+      maxFailuresPerAddress: 100,
+      maxFailuresPerAccountAllAddresses: 3,
+      windowSeconds: 60,
+      keyPrefix: `test-${randomUUID()}`,
+    });
+    await limiter.recordSuccess('owner', '10.0.0.1');
+    for (const address of ['10.9.0.1', '10.9.0.2', '10.9.0.3']) {
+      await limiter.assertAllowed('owner', address);
+      await limiter.recordFailure('owner', address);
+    }
+    await expect(limiter.assertAllowed('owner', '10.9.0.4')).rejects.toMatchObject({
+      code: 'TOO_MANY_REQUESTS',
+    });
+    await expect(limiter.assertAllowed('owner', '10.0.0.1')).resolves.toBeUndefined();
+  });
+
+  it('clears an address’s failures for an account after a successful login', async () => {
     const { username, password } = await signUp(server, 'reset');
-    const anonymous = server.client();
     for (let round = 0; round < 2; round++) {
-      for (let i = 0; i < server.env.LOGIN_MAX_FAILURES - 1; i++) {
-        await expectTRPCError(
-          anonymous.auth.login.mutate({ username, password: 'nope-nope' }),
-          'UNAUTHORIZED',
-        );
+      for (let i = 0; i < server.env.LOGIN_MAX_FAILURES - 1; i++) await failFrom('10.0.0.9', username);
+      for (;;) {
+        const res = await loginFrom('10.0.0.9', username, password);
+        if (res.status === 200) break;
+        expect(res.status).toBe(429);
+        await new Promise((r) => setTimeout(r, res.retryAfter * 1000));
       }
-      await anonymous.auth.login.mutate({ username, password });
     }
   });
 });

@@ -80,6 +80,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ACCESS_TOKEN_TTL_SECONDS: 3600,
     LOGIN_MAX_FAILURES: 5,
     LOGIN_MAX_FAILURES_PER_ADDRESS: 1000,
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: 1000,
     LOGIN_FAILURE_WINDOW_SECONDS: 600,
     TRUST_PROXY: 'loopback',
     VAULT_KEYS: TEST_VAULT_KEYS,

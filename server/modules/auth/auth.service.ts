@@ -58,7 +58,7 @@ export interface LoginDeps {
   ip: string;
 }
 
-/** Password login. Failures are throttled per account and per address (429 once exceeded). */
+/** Password login. Failures are throttled per account and address, with backoff (login-limiter.ts). */
 export async function login(em: EntityManager, deps: LoginDeps, input: TLoginRequest): Promise<IssuedToken> {
   await deps.limiter.assertAllowed(input.username, deps.ip);
   const user = await em.findOne(
@@ -73,7 +73,7 @@ export async function login(em: EntityManager, deps: LoginDeps, input: TLoginReq
     throw new AppError(AppErrorCode.Unauthorized, 'Incorrect username or password');
   }
   if (!user.isActive) throw new AppError(AppErrorCode.Unauthorized, 'This account is disabled');
-  await deps.limiter.reset(input.username);
+  await deps.limiter.recordSuccess(input.username, deps.ip);
   return deps.tokens.issue(user.id);
 }
 
