@@ -19,6 +19,7 @@ if [[ ! -f .env ]]; then
       .env.example > .env
 fi
 
+npm run --silent db:create
 npm run --silent db:migrate
 npm run --silent db:seed
 echo "[quickstart] building the web app (web/dist)" >&2

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { createApp } from './app.js';
-import { initOrm } from './db/orm.js';
+import { openDatabaseOrExit } from './db/orm.js';
 import { loadEnvOrExit } from './env.js';
 import { exitOnEmbeddingMismatch, onShutdownSignal } from './lifecycle.js';
 import { createLogger } from './logger.js';
@@ -10,7 +10,7 @@ const { env, warnings } = loadEnvOrExit();
 const logger = createLogger(env);
 for (const warning of warnings) logger.warn(warning);
 
-const orm = await initOrm(env, logger);
+const orm = await openDatabaseOrExit(env, logger);
 await exitOnEmbeddingMismatch(orm, env.EMBEDDING_DIM, logger);
 const redis = createApiRedis(env.REDIS_URL);
 redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));

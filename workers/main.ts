@@ -1,5 +1,5 @@
 // The worker process: `npm run worker`. One BullMQ Worker per queue, graceful on SIGTERM/SIGINT.
-import { initOrm } from '../server/db/orm.js';
+import { openDatabaseOrExit } from '../server/db/orm.js';
 import { loadEnvOrExit } from '../server/env.js';
 import { exitOnEmbeddingMismatch, onShutdownSignal } from '../server/lifecycle.js';
 import { createLogger } from '../server/logger.js';
@@ -12,7 +12,7 @@ import { VaultCipher } from '../server/modules/memory/vault-cipher.js';
 
 const { env } = loadEnvOrExit();
 const logger = createLogger(env, undefined, 'mirix-worker');
-const orm = await initOrm(env, logger);
+const orm = await openDatabaseOrExit(env, logger);
 await exitOnEmbeddingMismatch(orm, env.EMBEDDING_DIM, logger);
 
 const provider = createEmbeddingProvider(env);

@@ -71,6 +71,9 @@ export function createOrmConfig(env: OrmEnv, overrides: Partial<Options> = {}, l
       transactional: true,
       disableForeignKeys: false,
     },
+    // Never create a database because DATABASE_URL names one that does not exist (a typo would get
+    // an empty database): only `npm run db:create` (and the quick start, through it) creates one.
+    ensureDatabase: false,
     debug: false,
     ...overrides,
   });

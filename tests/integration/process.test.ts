@@ -1,4 +1,5 @@
 import http from 'node:http';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -31,6 +32,60 @@ describe('configuration', () => {
     });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/JWT_SECRET: required in production/);
+  });
+});
+
+describe('start-up against a database it cannot run on', () => {
+  const base = (url: string) => ({
+    DATABASE_URL: url,
+    REDIS_URL: inject('redisUrl'),
+    NODE_ENV: 'development',
+    DB_CONNECT_TIMEOUT_MS: '2000',
+  });
+  /** The process's output as lines, and that it exited 1 with one fatal line and no stack trace. */
+  async function refused(script: string, url: string) {
+    const res = await runCommand(TSX, [script], base(url));
+    expect(res.code, res.stdout + res.stderr).toBe(1);
+    const out = `${res.stdout}${res.stderr}`;
+    expect(out).not.toMatch(/\n\s+at /);
+    const fatal = out.split('\n').filter((l) => l.includes('"level":60'));
+    expect(fatal, out).toHaveLength(1);
+    return (JSON.parse(fatal[0]!) as { msg: string }).msg;
+  }
+
+  it('names a mistyped database, and creates nothing', async () => {
+    const good = new URL(inject('databaseAdminUrl'));
+    const typo = `mirix_typo_${Date.now().toString(36)}`;
+    good.pathname = `/${typo}`;
+    for (const script of ['server/main.ts', 'workers/main.ts']) {
+      expect(await refused(script, good.toString())).toMatch(
+        new RegExp(`database "${typo}" .* does not exist.*npm run db:create`),
+      );
+    }
+    const admin = new pg.Client({ connectionString: inject('databaseAdminUrl') });
+    await admin.connect();
+    const found = await admin.query('select 1 from pg_database where datname = $1', [typo]);
+    await admin.end();
+    expect(found.rowCount).toBe(0);
+  });
+
+  it('says a password was refused, a server is not answering, and a database is not migrated', async () => {
+    const wrong = new URL(inject('databaseAdminUrl'));
+    wrong.password = 'not-the-password';
+    expect(await refused('server/main.ts', wrong.toString())).toMatch(
+      /refused user ".*".*check the user name and password/,
+    );
+    const closed = new URL(inject('databaseAdminUrl'));
+    closed.port = '1';
+    expect(await refused('server/main.ts', closed.toString())).toMatch(/not answering at 127\.0\.0\.1:1/);
+    const empty = await createTestDatabase({ empty: true });
+    try {
+      expect(await refused('server/main.ts', empty.url)).toMatch(
+        /no MIRIX-TS schema yet: run `npm run db:migrate`/,
+      );
+    } finally {
+      await empty.drop();
+    }
   });
 });
 
