@@ -62,6 +62,16 @@ if [[ -n "${DATABASE_URL:-}" && -n "${REDIS_URL:-}" ]] && pg_answers "$DATABASE_
   emit "$DATABASE_URL" "$REDIS_URL"
   exit 0
 fi
+# A URL that is set, is not this script's default, and does not answer is the caller's service:
+# say which one, and stop, rather than swap in development services behind the caller's back.
+redact() { sed -E 's#(://[^:@/]*:)[^@/]*@#\1***@#' <<<"$1"; }
+if [[ -n "${DATABASE_URL:-}" && "$DATABASE_URL" != "$DEFAULT_DATABASE_URL" ]] && ! pg_answers "$DATABASE_URL"; then
+  command -v psql >/dev/null 2>&1 || die "DATABASE_URL is set ($(redact "$DATABASE_URL")), but psql is not installed to check it: install the PostgreSQL client, or unset DATABASE_URL to let this script run the development database."
+  die "DATABASE_URL ($(redact "$DATABASE_URL")) does not answer: start that PostgreSQL or fix the URL, or unset DATABASE_URL to let this script run the development database."
+fi
+if [[ -n "${REDIS_URL:-}" && "$REDIS_URL" != "$DEFAULT_REDIS_URL" ]] && ! redis_answers "$REDIS_URL"; then
+  die "REDIS_URL ($(redact "$REDIS_URL")) does not answer: start that Redis or fix the URL, or unset REDIS_URL to let this script run the development Redis."
+fi
 if [[ -z "${DATABASE_URL:-}" ]] && pg_answers "$DEFAULT_DATABASE_URL" && redis_answers "$DEFAULT_REDIS_URL"; then
   log "the default development services already answer; nothing to do."
   emit "$DEFAULT_DATABASE_URL" "$DEFAULT_REDIS_URL"

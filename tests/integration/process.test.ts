@@ -89,6 +89,25 @@ describe('start-up against a database it cannot run on', () => {
   });
 });
 
+describe('scripts/services.sh', () => {
+  it('names a set URL that does not answer and stops, instead of swapping in the development services', async () => {
+    const db = await runCommand('bash', ['scripts/services.sh'], {
+      DATABASE_URL: 'postgresql://someone:s3cret@127.0.0.1:1/theirs',
+      REDIS_URL: inject('redisUrl'),
+    });
+    expect(db.code).toBe(1);
+    expect(db.stderr).toContain('DATABASE_URL (postgresql://someone:***@127.0.0.1:1/theirs) does not answer');
+    expect(db.stderr).not.toContain('s3cret');
+    expect(db.stdout).not.toContain('export');
+    const redis = await runCommand('bash', ['scripts/services.sh'], {
+      DATABASE_URL: inject('databaseAdminUrl'),
+      REDIS_URL: 'redis://127.0.0.1:1/0',
+    });
+    expect(redis.code).toBe(1);
+    expect(redis.stderr).toContain('REDIS_URL (redis://127.0.0.1:1/0) does not answer');
+  });
+});
+
 describe('server/main.ts', () => {
   let db: TestDatabase;
   beforeAll(async () => {
