@@ -65,9 +65,27 @@ logger.info(
 void embed.sweep();
 void consolidate.sweep();
 
+/** Resolves true when `work` settles within `ms`, false when the time runs out first. */
+const within = (work: Promise<unknown>, ms: number) =>
+  Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref()),
+  ]);
+
+// Shutdown ends within SHUTDOWN_TIMEOUT_MS whatever is down: BullMQ's close waits for active jobs
+// and for Redis, which may never answer. A job cut short is not lost: Postgres still has it, and
+// once its lock expires BullMQ hands it to another worker.
 onShutdownSignal(logger, async (signal) => {
-  logger.info({ signal }, 'worker shutting down: finishing active jobs');
-  await Promise.all([embed.close(), consolidate.close(), metricsServer?.close()]);
-  await orm.close();
+  logger.info({ signal, timeoutMs: env.SHUTDOWN_TIMEOUT_MS }, 'worker shutting down: finishing active jobs');
+  const graceful = Promise.all([embed.close(), consolidate.close(), metricsServer?.close()]);
+  if (!(await within(graceful, env.SHUTDOWN_TIMEOUT_MS)))
+    logger.warn(
+      { timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
+      'jobs or Redis did not finish in time; stopping anyway (unfinished jobs go to another worker)',
+    );
+  await within(orm.close(), 2_000);
   logger.info('worker shutdown complete');
 });

@@ -89,6 +89,35 @@ describe('start-up against a database it cannot run on', () => {
   });
 });
 
+describe('workers/main.ts', () => {
+  it('stops on SIGTERM within SHUTDOWN_TIMEOUT_MS while Redis is down', async () => {
+    const db = await createTestDatabase();
+    // `node --import tsx` runs the worker itself, so the signal reaches it (no wrapper process).
+    const proc = startProcess(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+      DATABASE_URL: db.url,
+      REDIS_URL: 'redis://127.0.0.1:1/0',
+      NODE_ENV: 'development',
+      WORKER_METRICS_PORT: '0',
+      SHUTDOWN_TIMEOUT_MS: '1000',
+      VAULT_KEYS: `k1:${Buffer.alloc(32, 3).toString('base64')}`,
+    });
+    try {
+      await expect
+        .poll(() => proc.output.stdout, { timeout: 30_000, interval: 100 })
+        .toContain('worker started');
+      proc.child.kill('SIGTERM');
+      // Before the bound it would wait for Redis for 70 s and more: this poll's timeout would fail.
+      let code: number | null | undefined;
+      void proc.exited.then((c) => (code = c));
+      await expect.poll(() => code, { timeout: 15_000, interval: 100 }).toBe(0);
+      expect(proc.output.stdout).toContain('worker shutdown complete');
+    } finally {
+      if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+      await db.drop();
+    }
+  });
+});
+
 describe('scripts/services.sh', () => {
   it('names a set URL that does not answer and stops, instead of swapping in the development services', async () => {
     const db = await runCommand('bash', ['scripts/services.sh'], {
