@@ -90,6 +90,16 @@ const ZEnv = z.object({
   CONSOLIDATE_MAX_STALLS: z.coerce.number().int().min(1).max(1000).default(20),
   /** How often the worker re-queues jobs recorded in Postgres that Redis does not have (e.g. after an outage). */
   CONSOLIDATE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** Days after a consolidation job finishes before its raw input is purged (0 keeps inputs forever). */
+  JOB_INPUT_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+  /**
+   * Memory history: a version older than HISTORY_RETENTION_DAYS is deleted unless it is one of its
+   * item's last HISTORY_KEEP_VERSIONS (0 days keeps history forever).
+   */
+  HISTORY_RETENTION_DAYS: z.coerce.number().int().min(0).default(180),
+  HISTORY_KEEP_VERSIONS: z.coerce.number().int().min(1).default(10),
+  /** How often the worker applies retention. */
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
   /** The worker process serves Prometheus metrics on this port (0 turns it off). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   OPENAI_API_KEY: z.string().min(1).optional(),

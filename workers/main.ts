@@ -8,6 +8,7 @@ import { workerRedisOptions } from '../server/redis.js';
 import { startEmbedWorker } from './embed-worker.js';
 import { startConsolidateWorker } from './consolidate-worker.js';
 import { WorkerMetrics } from './metrics.js';
+import { startRetention } from './retention.js';
 import { VaultCipher } from '../server/modules/memory/vault-cipher.js';
 
 const { env } = loadEnvOrExit();
@@ -45,6 +46,15 @@ const consolidate = startConsolidateWorker({
   sweepIntervalMs: env.CONSOLIDATE_SWEEP_INTERVAL_MS,
   metrics,
 });
+const retention = startRetention({
+  orm,
+  log: logger,
+  jobInputDays: env.JOB_INPUT_RETENTION_DAYS,
+  historyDays: env.HISTORY_RETENTION_DAYS,
+  historyKeepVersions: env.HISTORY_KEEP_VERSIONS,
+  intervalMs: env.RETENTION_INTERVAL_MS,
+  metrics,
+});
 // Metrics are worth a warning, not a worker: a busy port (a second worker on this host) turns them off.
 const metricsServer =
   env.WORKER_METRICS_PORT > 0
@@ -80,7 +90,12 @@ const within = (work: Promise<unknown>, ms: number) =>
 // once its lock expires BullMQ hands it to another worker.
 onShutdownSignal(logger, async (signal) => {
   logger.info({ signal, timeoutMs: env.SHUTDOWN_TIMEOUT_MS }, 'worker shutting down: finishing active jobs');
-  const graceful = Promise.all([embed.close(), consolidate.close(), metricsServer?.close()]);
+  const graceful = Promise.all([
+    embed.close(),
+    consolidate.close(),
+    retention.stop(),
+    metricsServer?.close(),
+  ]);
   if (!(await within(graceful, env.SHUTDOWN_TIMEOUT_MS)))
     logger.warn(
       { timeoutMs: env.SHUTDOWN_TIMEOUT_MS },

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Job, Worker } from 'bullmq';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { llmTokenRecorder } from '../server/metrics.js';
 
 /**
@@ -16,6 +16,20 @@ export class WorkerMetrics {
     help: 'Background jobs, from start to finish, by queue and outcome',
     labelNames: ['queue', 'status'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+
+  /** What retention removed (workers/retention.ts), by kind: job inputs purged, history rows deleted. */
+  readonly retentionRemoved = new Counter({
+    name: 'mirix_retention_removed_total',
+    help: 'Rows retention purged or deleted, by kind (job_inputs, history)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retentionLastRun = new Gauge({
+    name: 'mirix_retention_last_run_timestamp_seconds',
+    help: 'When retention last ran to completion (Unix time)',
     registers: [this.registry],
   });
 

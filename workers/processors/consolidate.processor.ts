@@ -86,6 +86,9 @@ export function createConsolidateProcessor(deps: ConsolidateDeps) {
       const row = await em.findOneOrFail(MemoryJob, memoryJobId, { populate: ['agent'] });
       const agent = row.agent.getEntity();
       if (agent.deletedAt) throw new UnrecoverableError('the agent was deleted');
+      // Only a finished job loses its input (retention), and a finished job is not claimed again.
+      if (!row.input) throw new UnrecoverableError('the job has no input (purged by retention)');
+      const input = row.input;
       const provider = createLlmProvider(agent.modelConfig.provider, deps.llmEnv);
       const result = await runConsolidation(
         em,
@@ -100,7 +103,7 @@ export function createConsolidateProcessor(deps: ConsolidateDeps) {
         agent,
         // Only the owner's id is needed (to scope reads): a reference, not a query.
         em.getReference(User, row.user.id),
-        row.input,
+        input,
       );
       const applied = await applyJob(
         deps.orm.em.fork(),

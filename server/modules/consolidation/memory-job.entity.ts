@@ -43,8 +43,9 @@ export class MemoryJob extends BaseEntity<
   @Enum({ items: () => [...JOB_SOURCES] })
   source!: JobSource;
 
-  @Property({ type: 'json', columnType: 'jsonb' })
-  input!: JobInput;
+  /** What the job was given; null once retention purged it (JOB_INPUT_RETENTION_DAYS after it finished). */
+  @Property({ type: 'json', columnType: 'jsonb', nullable: true })
+  input!: JobInput | null;
 
   @Enum({ items: () => [...JOB_STATUSES] })
   status: JobStatus = 'queued';
