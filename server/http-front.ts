@@ -28,7 +28,7 @@ export interface FrontOptions {
  * keeps each request's objects alive through the young-generation collections that should free
  * them, so they are copied and promoted to the old generation, and every scavenge pauses the
  * server for longer: on this machine, a bare Express app promoted about 2.2 MB per scavenge where
- * the plain `router` it is built on promoted 57 KB (docs in README, "Chat" benchmark).
+ * the plain `router` it is built on promoted 57 KB (docs/benchmarks.md, "Chat").
  */
 export function frontHandler(opts: FrontOptions): RequestListener {
   const front = new Router();
