@@ -110,6 +110,12 @@ const ZEnv = z.object({
   /** Per LLM request; the SDKs retry 429, 5xx and timeouts LLM_MAX_RETRIES times with backoff. */
   LLM_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
   LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /**
+   * A user message still pending this long after it was sent is marked failed (TURN_ABANDONED) by
+   * the worker: its turn ended without recording how (the database went away mid-turn, or the API
+   * process died). Longer than any turn can run; the sweep runs every half of it, at most a minute.
+   */
+  CHAT_TURN_ABANDON_MS: z.coerce.number().int().min(1000).default(600_000),
   /** Earlier messages of the conversation sent with each chat turn. */
   CHAT_HISTORY_MESSAGES: z.coerce.number().int().min(0).max(200).default(20),
   /** Memories per type retrieved into the chat prompt. */

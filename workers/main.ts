@@ -9,6 +9,7 @@ import { startEmbedWorker } from './embed-worker.js';
 import { startConsolidateWorker } from './consolidate-worker.js';
 import { WorkerMetrics } from './metrics.js';
 import { startRetention } from './retention.js';
+import { startAbandonedTurnSweep } from './abandoned-turns.js';
 import { VaultCipher } from '../server/modules/memory/vault-cipher.js';
 
 const { env } = loadEnvOrExit();
@@ -55,6 +56,12 @@ const retention = startRetention({
   intervalMs: env.RETENTION_INTERVAL_MS,
   metrics,
 });
+const abandonedTurns = startAbandonedTurnSweep({
+  orm,
+  log: logger,
+  abandonAfterMs: env.CHAT_TURN_ABANDON_MS,
+  metrics,
+});
 // Metrics are worth a warning, not a worker: a busy port (a second worker on this host) turns them off.
 const metricsServer =
   env.WORKER_METRICS_PORT > 0
@@ -94,6 +101,7 @@ onShutdownSignal(logger, async (signal) => {
     embed.close(),
     consolidate.close(),
     retention.stop(),
+    abandonedTurns.stop(),
     metricsServer?.close(),
   ]);
   if (!(await within(graceful, env.SHUTDOWN_TIMEOUT_MS)))

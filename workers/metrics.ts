@@ -33,6 +33,13 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
+  /** Chat turns the worker marked failed because they ended without an answer or an error. */
+  readonly turnsAbandoned = new Counter({
+    name: 'mirix_chat_turns_abandoned_total',
+    help: 'User messages left pending by a turn that ended without recording how, marked failed',
+    registers: [this.registry],
+  });
+
   /** Counts a job's tokens per provider. */
   readonly recordLlmUsage = llmTokenRecorder(
     this.registry,

@@ -1719,7 +1719,7 @@ export interface operations {
                                 total_tokens: number;
                             } | null;
                             /** @enum {string} */
-                            status: "complete" | "failed" | "interrupted";
+                            status: "pending" | "complete" | "failed" | "interrupted";
                             error: {
                                 code: string;
                                 message: string;

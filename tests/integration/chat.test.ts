@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { MemoryJob } from '../../server/modules/consolidation/memory-job.entity.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { historyWindow, messageKey } from '../../server/modules/chat/turn.store.js';
+import { failAbandonedTurns, historyWindow, messageKey } from '../../server/modules/chat/turn.store.js';
 import { coreBlockValues } from '../../server/modules/memory/core.service.js';
 import { Message } from '../../server/modules/messages/message.entity.js';
 import { User } from '../../server/modules/users/user.entity.js';
@@ -225,6 +225,62 @@ describe.each(['openai', 'anthropic'] as const)('chat.send with %s', (provider) 
     const rows = await server.orm.em.fork().find(Message, { agent: agent.id });
     expect(rows.map((r) => r.role)).toEqual(['user']);
     expect(rows[0]?.metadata).toMatchObject({ status: 'failed', error: { code: 'TOO_MANY_REQUESTS' } });
+  });
+});
+
+describe('a turn’s status on the user message', () => {
+  it('is pending while the provider answers, complete once the answer is saved', async () => {
+    const { client } = await signUp(server, 'turnpending');
+    const agent = await client.agents.create.mutate({ name: 'slow' });
+    let release!: () => void;
+    const answered = new Promise<void>((r) => (release = r));
+    let asked = false;
+    openaiFake.route = async () => {
+      asked = true;
+      await answered;
+      return { text: 'done' };
+    };
+    try {
+      const turn = client.chat.send.mutate({ agentId: agent.id, message: 'take your time' });
+      await expect.poll(() => asked).toBe(true);
+      const during = await client.messages.list.query({ agentId: agent.id });
+      expect(during.items.map((m) => [m.role, m.status])).toEqual([['user', 'pending']]);
+      release();
+      await turn;
+    } finally {
+      openaiFake.route = undefined;
+    }
+    const after = await client.messages.list.query({ agentId: agent.id });
+    expect(after.items.map((m) => [m.role, m.status])).toEqual([
+      ['user', 'complete'],
+      ['assistant', 'complete'],
+    ]);
+  });
+
+  it('marks a turn left pending (its failure could not be recorded) failed after CHAT_TURN_ABANDON_MS, and no other', async () => {
+    const { client, user } = await signUp(server, 'turnabandoned');
+    const agent = await client.agents.create.mutate({ name: 'left behind' });
+    const em = server.orm.em.fork();
+    const conn = em.getConnection();
+    const insert = (id: string, ageMs: number, metadata: string | null) =>
+      conn.execute(
+        `insert into messages (id, created_at, updated_at, agent_id, role, content, sender_id, metadata)
+         values (?, now() - (? * interval '1 millisecond'), now(), ?, 'user', ?, ?, ?::jsonb)`,
+        [id, ageMs, agent.id, 'anyone there', user.id, metadata],
+      );
+    const [old, recent, answered] = [messageKey().id, messageKey().id, messageKey().id];
+    await insert(old, 5_000, '{"status":"pending"}');
+    await insert(recent, 100, '{"status":"pending"}');
+    await insert(answered, 5_000, null);
+    expect(await failAbandonedTurns(em, { olderThanMs: 2_000 })).toBe(1);
+    const byId = new Map(
+      (await client.messages.list.query({ agentId: agent.id })).items.map((m) => [m.id, m]),
+    );
+    expect(byId.get(old)).toMatchObject({ status: 'failed', error: { code: 'TURN_ABANDONED' } });
+    expect(byId.get(recent)?.status).toBe('pending');
+    expect(byId.get(answered)?.status).toBe('complete');
+    // Once marked, a later run has nothing to do.
+    expect(await failAbandonedTurns(em, { olderThanMs: 2_000 })).toBe(0);
   });
 });
 

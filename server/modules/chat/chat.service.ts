@@ -163,7 +163,7 @@ export async function sendMessage(
       usage: completion.usage,
     };
   } catch (err) {
-    await recordFailure(em, userMessage, agent, err);
+    await recordFailure(em, deps, userMessage, agent, err);
     throw err;
   }
 }
@@ -237,11 +237,12 @@ async function finishTurn(
     em,
     {
       agentId: agent.id,
+      replyTo: userMessage.id,
       content: text,
       usage,
       metadata: { ...metadata, provider: agent.modelConfig.provider, model: agent.modelConfig.model },
     },
-    metadata.status === 'complete' ? { ownerId: agent.owner.id, userMessageId: userMessage.id } : null,
+    metadata.status === 'complete' ? { ownerId: agent.owner.id } : null,
   );
   if (job) {
     // The same queue as memory.ingest; a job Redis could not take is queued by the worker's sweep.
@@ -253,12 +254,30 @@ async function finishTurn(
   return message;
 }
 
-async function recordFailure(em: EntityManager, userMessage: MessageKey, agent: Agent, err: unknown) {
-  await markFailed(em, userMessage.id, {
-    status: 'failed',
-    error: publicErrorOf(err),
-    provider: agent.modelConfig.provider,
-  });
+/**
+ * Records the failure on the user's message. When that cannot be written either (the database is
+ * what failed), the message stays pending and the worker's sweep marks it failed later
+ * (failAbandonedTurns); the caller still gets the turn's own error.
+ */
+async function recordFailure(
+  em: EntityManager,
+  deps: ChatDeps,
+  userMessage: MessageKey,
+  agent: Agent,
+  err: unknown,
+) {
+  try {
+    await markFailed(em, userMessage.id, {
+      status: 'failed',
+      error: publicErrorOf(err),
+      provider: agent.modelConfig.provider,
+    });
+  } catch (recordErr) {
+    deps.log.warn(
+      { err: recordErr, messageId: userMessage.id },
+      'could not mark the failed turn; the sweep will mark it failed',
+    );
+  }
 }
 
 /**
@@ -303,11 +322,17 @@ export async function* streamMessage(
     yield { type: 'complete', message: text, assistantMessageId: assistant.id, usage };
   } catch (err) {
     if (signal?.aborted) return;
-    await recordFailure(em, userMessage, agent, err);
+    await recordFailure(em, deps, userMessage, agent, err);
     settled = true;
     if (!(err instanceof AppError)) deps.log.error({ err }, 'chat stream failed');
     yield { type: 'error', ...publicErrorOf(err) };
   } finally {
-    if (!settled) await finishTurn(em, deps, agent, userMessage, text, null, { status: 'interrupted' });
+    if (!settled) {
+      // Nobody is listening any more: a partial answer that cannot be saved is logged, and the
+      // sweep marks the pending user message failed.
+      await finishTurn(em, deps, agent, userMessage, text, null, { status: 'interrupted' }).catch((err) =>
+        deps.log.warn({ err, messageId: userMessage.id }, 'could not save the interrupted answer'),
+      );
+    }
   }
 }

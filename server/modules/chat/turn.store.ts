@@ -33,14 +33,17 @@ const INSERT_MESSAGE = `insert into messages
 const INSERT_USER_MESSAGE_TO_OWNED_AGENT = `with agent as (
     select * from agents where id = $3 and owner_id = $5 and deleted_at is null
   ), saved as (
-    insert into messages (id, created_at, updated_at, agent_id, role, content, sender_id)
-    select $1::uuid, $2::timestamptz, $2::timestamptz, agent.id, 'user', $4::text, $5::uuid from agent
+    insert into messages (id, created_at, updated_at, agent_id, role, content, sender_id, metadata)
+    select $1::uuid, $2::timestamptz, $2::timestamptz, agent.id, 'user', $4::text, $5::uuid,
+      '{"status":"pending"}'::jsonb from agent
   )
   select * from agent`;
 
 /**
  * The user's message, saved before anything else happens in the turn, if the sender owns the live
- * agent `agentId`. Returns that agent's row, or null (and saves nothing) when there is no such agent.
+ * agent `agentId`, marked `pending` until the turn ends (an answer clears the mark, a failure
+ * replaces it; a turn that could record neither is marked failed by `failAbandonedTurns`). Returns
+ * that agent's row, or null (and saves nothing) when there is no such agent.
  */
 export async function saveUserMessage(
   em: EntityManager,
@@ -59,26 +62,36 @@ export async function saveUserMessage(
   return agent ?? null;
 }
 
-const INSERT_ANSWER_WITH_JOB = `with answer as (${INSERT_MESSAGE})
+/** The answer ($1 to $8), and the user's message ($9) is no longer pending. */
+const INSERT_ANSWER = `with answered as (
+    update messages set metadata = null, updated_at = $2 where id = $9 and agent_id = $3
+  )
+  ${INSERT_MESSAGE}`;
+
+const INSERT_ANSWER_WITH_JOB = `with answered as (
+    update messages set metadata = null, updated_at = $2 where id = $9 and agent_id = $3
+  ), answer as (${INSERT_MESSAGE})
   insert into memory_jobs (id, created_at, updated_at, agent_id, user_id, source, input)
-  values ($9, $2, $2, $3, $10, 'chat', $11)`;
+  values ($10, $2, $2, $3, $11, 'chat', $12)`;
 
 export interface Answer {
   agentId: string;
+  /** The user's message this answers. */
+  replyTo: string;
   content: string;
   usage: TokenUsage | null;
   metadata: MessageMetadata;
 }
 
 /**
- * The assistant's message and, when `consolidate` is given (the agent's owner and the turn's user
- * message), the turn's consolidation job: one statement, hence one commit, so an answer is never
- * saved without its job.
+ * The assistant's message and, when `consolidate` is given (the agent's owner), the turn's
+ * consolidation job: one statement, hence one commit, so an answer is never saved without its job
+ * and the user's message is never left pending beside its answer.
  */
 export async function saveAnswer(
   em: EntityManager,
   answer: Answer,
-  consolidate: { ownerId: string; userMessageId: string } | null,
+  consolidate: { ownerId: string } | null,
 ): Promise<{ message: MessageKey; job: RecordedJob | null }> {
   const message = messageKey();
   // INSERT_MESSAGE's $1 to $8.
@@ -91,15 +104,47 @@ export async function saveAnswer(
     null,
     answer.usage,
     answer.metadata,
+    answer.replyTo,
   ];
   if (!consolidate) {
-    await runNative(em, INSERT_MESSAGE, row);
+    await runNative(em, INSERT_ANSWER, row);
     return { message, job: null };
   }
   const job = { id: uuidv7(), agentId: answer.agentId, createdAt: message.createdAt };
-  const input: JobInput = { kind: 'chat', messageIds: [consolidate.userMessageId, message.id] };
+  const input: JobInput = { kind: 'chat', messageIds: [answer.replyTo, message.id] };
   await runNative(em, INSERT_ANSWER_WITH_JOB, [...row, job.id, consolidate.ownerId, input]);
   return { message, job };
+}
+
+/**
+ * User messages still `pending` after `olderThanMs`: their turn ended without recording how (the
+ * database went away mid-turn, or the API process died). Marks them failed, `batch` at a time, and
+ * returns how many.
+ */
+export async function failAbandonedTurns(
+  em: EntityManager,
+  opts: { olderThanMs: number; batch?: number },
+): Promise<number> {
+  const metadata: MessageMetadata = {
+    status: 'failed',
+    error: {
+      code: 'TURN_ABANDONED',
+      message:
+        'The turn ended without an answer (the server lost its database or stopped); send the message again.',
+    },
+  };
+  const rows = await runNative<{ id: string }>(
+    em,
+    `update messages set metadata = $3, updated_at = now()
+     where id in (
+       select id from messages
+       where metadata->>'status' = 'pending' and created_at < now() - ($1 * interval '1 millisecond')
+       order by created_at limit $2 for update skip locked
+     ) and metadata->>'status' = 'pending'
+     returning id`,
+    [opts.olderThanMs, opts.batch ?? 500, metadata],
+  );
+  return rows.length;
 }
 
 /** Marks the user's message failed, with the error the caller was given. */

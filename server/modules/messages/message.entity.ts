@@ -19,7 +19,7 @@ export interface UsedMemory {
 }
 
 export interface MessageMetadata {
-  status: 'complete' | 'failed' | 'interrupted';
+  status: 'pending' | 'complete' | 'failed' | 'interrupted';
   error?: { code: string; message: string };
   /** The memories that were put in the prompt for this turn (a vault item by its caption only). */
   memoriesUsed?: UsedMemory[];
@@ -29,6 +29,11 @@ export interface MessageMetadata {
 
 @Entity({ tableName: 'messages' })
 @Index({ name: 'messages_agent_created_id_idx', properties: ['agent', 'createdAt', 'id'] })
+// The turns still running (or abandoned): what failAbandonedTurns reads.
+@Index({
+  name: 'messages_pending_turn_idx',
+  expression: `create index "messages_pending_turn_idx" on "messages" ("created_at") where ("metadata"->>'status') = 'pending'`,
+})
 export class Message extends BaseEntity<'senderId' | 'tokenUsage' | 'metadata'> {
   @ManyToOne({ entity: () => Agent, ref: true, deleteRule: 'cascade' })
   agent!: Ref<Agent>;
@@ -46,7 +51,10 @@ export class Message extends BaseEntity<'senderId' | 'tokenUsage' | 'metadata'> 
   @Property({ type: 'json', columnType: 'jsonb', nullable: true })
   tokenUsage: TokenUsage | null = null;
 
-  /** How the turn went: failed (with the provider's error), interrupted (a stream was aborted). */
+  /**
+   * How the turn went: a user message is pending while its turn runs, failed (with the error) when
+   * it failed; an assistant message is interrupted when a stream was aborted. Null: complete.
+   */
   @Property({ type: 'json', columnType: 'jsonb', nullable: true })
   metadata: MessageMetadata | null = null;
 }

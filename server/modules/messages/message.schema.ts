@@ -21,8 +21,12 @@ export const ZMessageResponse = z.object({
   tokenUsage: z
     .object({ promptTokens: z.number(), completionTokens: z.number(), totalTokens: z.number() })
     .nullable(),
-  /** An assistant message is `interrupted` when the client left mid-stream, `failed` when the provider did. */
-  status: z.enum(['complete', 'failed', 'interrupted']),
+  /**
+   * A user message is `pending` while its turn runs and `failed` when the turn failed (the provider,
+   * or the server losing its database mid-turn); an assistant message is `interrupted` when the
+   * client left mid-stream.
+   */
+  status: z.enum(['pending', 'complete', 'failed', 'interrupted']),
   /** Why a turn failed (the same code and message the caller was given). */
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   /** For an assistant message: the memories its prompt carried. */
