@@ -30,7 +30,7 @@ export interface ConsolidateWorkerOptions {
   /** Times a job may lose its worker before it is failed (CONSOLIDATE_MAX_STALLS). */
   maxStalls?: number;
   sweepIntervalMs: number;
-  /** Jobs recorded longer ago than this and still queued are re-queued by the sweep. */
+  /** Jobs recorded longer ago than this and still queued are re-queued by the sweep (default: the interval). */
   sweepMinAgeMs?: number;
   /** Pause before a job looks again when an earlier job of its agent is unfinished. */
   waitMs?: number;
@@ -117,7 +117,8 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
   }
   opts.metrics?.watch(QUEUES.consolidate, worker);
 
-  const minAge = opts.sweepMinAgeMs ?? Math.max(60_000, opts.sweepIntervalMs);
+  // Waiting longer than one sweep interval: its delivery did not happen (Redis was down, or lost it).
+  const minAge = opts.sweepMinAgeMs ?? opts.sweepIntervalMs;
   async function sweep(): Promise<number> {
     try {
       const rows = await opts.orm.em

@@ -56,7 +56,8 @@ export function startEmbedWorker(opts: EmbedWorkerOptions) {
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
   });
   queue.on('error', () => {});
-  const minAge = opts.sweepMinAgeMs ?? Math.max(60_000, opts.sweepIntervalMs);
+  // Waiting longer than one sweep interval: its delivery did not happen (Redis was down, or lost it).
+  const minAge = opts.sweepMinAgeMs ?? opts.sweepIntervalMs;
 
   /** One sweep; returns how many items it re-enqueued. */
   async function sweep(): Promise<number> {

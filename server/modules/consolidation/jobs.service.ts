@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { AppError, AppErrorCode, notFound } from '../../errors.js';
+import { notFound } from '../../errors.js';
 import type { JobQueues } from '../../jobs/queues.js';
 import { getOwnedAgent } from '../agents/agent.service.js';
 import type { Agent } from '../agents/agent.entity.js';
@@ -57,9 +57,9 @@ export function deliverInBackground(deps: ConsolidationDeps, job: RecordedJob): 
 }
 
 /**
- * Records a consolidation job and queues it. The row comes first; if Redis cannot take the job it
- * is withdrawn and the call answered 503, so the caller may retry without creating a duplicate.
- * (A chat turn records its job with its answer and delivers it with `deliverInBackground`.)
+ * Records a consolidation job and hands it to the queue without waiting for Redis: the row is the
+ * job, so with Redis down the call still succeeds and the worker's sweep queues it once Redis is
+ * back. (A chat turn records its job with its answer and delivers it the same way.)
  */
 export async function queueConsolidation(
   em: EntityManager,
@@ -70,14 +70,7 @@ export async function queueConsolidation(
 ): Promise<MemoryJob> {
   const job = em.create(MemoryJob, { agent, user: agent.owner.id, source, input }, { persist: false });
   await em.insert(job);
-  try {
-    await deliver(deps, { id: job.id, agentId: agent.id, createdAt: job.createdAt });
-  } catch (err) {
-    await em.nativeDelete(MemoryJob, { id: job.id });
-    throw new AppError(AppErrorCode.ServiceUnavailable, 'The job queue is unavailable; try again', {
-      cause: err,
-    });
-  }
+  deliverInBackground(deps, { id: job.id, agentId: agent.id, createdAt: job.createdAt });
   return job;
 }
 
