@@ -1,4 +1,4 @@
-// Property-based fuzzing of every REST route (from the served OpenAPI document) and every tRPC query
+// Property-based fuzzing of every REST route (fields from the served OpenAPI document) and every tRPC query
 // and mutation (from the router): hostile strings, numbers, dates, cursors and nesting in every
 // field. The invariant: never a 5xx, never a stack trace or SQL text in a body. FUZZ_RUNS (default
 // 6) sets the runs per route and per procedure.
@@ -98,6 +98,17 @@ const valid = (): Record<string, unknown> => ({
   username: 'someone',
   password: 'some-password',
   email: 'someone@example.com',
+  eventType: 'conversation',
+  actor: 'user',
+  entryType: 'workflow',
+  steps: ['one', 'two'],
+  title: 'A note',
+  resourceType: 'document',
+  content: 'some text',
+  source: 'chat',
+  old: 'tea',
+  new: 'coffee',
+  order: 'newest',
 });
 const FIELDS = Object.keys(valid());
 
@@ -148,6 +159,7 @@ const pathSegment = (s: string) => {
   }
 };
 
+const toCamel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 const toSnake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const snakeKeys = (v: unknown): unknown =>
   v && typeof v === 'object' && !Array.isArray(v)
@@ -159,17 +171,32 @@ describe('fuzz', () => {
     const doc = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as {
       paths: Record<
         string,
-        Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>
+        Record<
+          string,
+          {
+            responses: Record<string, { content?: Record<string, unknown> }>;
+            parameters?: { name: string; in: string }[];
+            requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> };
+          }
+        >
       >;
     };
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         // Event streams stay open by design; their inputs are the same procedures' (fuzzed below).
         if (Object.values(op.responses).some((r) => r.content?.['text/event-stream'])) continue;
+        // The route's own fields (from the schemas of its body and query string, which the served
+        // document generates from the procedure's zod input), so the hostile values land where it reads.
+        const own = [
+          ...Object.keys(op.requestBody?.content?.['application/json']?.schema?.properties ?? {}),
+          ...(op.parameters ?? []).filter((x) => x.in === 'query').map((x) => x.name),
+        ].map(toCamel);
+        const all = valid();
+        const base = Object.fromEntries(own.filter((k) => k in all).map((k) => [k, all[k]]));
         await fc.assert(
           fc.asyncProperty(
             fc.array(idValue(), { minLength: 3, maxLength: 3 }),
-            hostileInput(),
+            hostileInput(own.length ? own : FIELDS),
             async (ids, input) => {
               let i = 0;
               const url = `${server.url}/api/v1${path.replace(/\{\w+\}/g, () => pathSegment(String(ids[i++ % 3])))}`;
@@ -190,7 +217,16 @@ describe('fuzz', () => {
               assertNoLeak(res.status, await res.text(), `${method.toUpperCase()} ${path}`);
             },
           ),
-          { numRuns: RUNS },
+          {
+            numRuns: RUNS,
+            // Besides the random runs: each of the route's fields, in turn, with each known-bad value.
+            examples: own.flatMap((field) =>
+              KNOWN_BAD.map((bad): [unknown[], unknown] => [
+                [agentId, itemId, agentId],
+                { ...base, [field]: bad },
+              ]),
+            ),
+          },
         );
       }
     }
