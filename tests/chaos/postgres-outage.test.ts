@@ -18,6 +18,12 @@ let db: TestDatabase;
 let proxy: TcpProxy;
 let stack: Stack;
 const calls = { chat: 0 };
+/** The model answers a chat turn once the gate opens (so no answer can be saved before the cut). */
+let gate: Promise<void> = Promise.resolve();
+let openGate = () => {};
+const closeGate = () => {
+  gate = new Promise((resolve) => (openGate = resolve));
+};
 
 beforeAll(async () => {
   fake = await startFakeOpenAI({ dim: 8 });
@@ -26,7 +32,7 @@ beforeAll(async () => {
     const reply = await managers(body);
     if (reply) return reply;
     calls.chat++;
-    await new Promise((r) => setTimeout(r, 800)); // a model thinking
+    await gate; // a model thinking
     return { text: 'an answer' };
   };
   db = await createTestDatabase();
@@ -65,6 +71,7 @@ describe('PostgreSQL lost mid-request', () => {
     const agents = await Promise.all(
       Array.from({ length: CHAOS.agents }, (_, i) => client.agents.create.mutate({ name: `agent ${i}` })),
     );
+    closeGate();
     const startedBefore = calls.chat;
     const turns = Array.from({ length: CHAOS.turns }, (_, i) =>
       statusOf(client.chat.send.mutate({ agentId: agents[i % agents.length]!.id, message: `question ${i}` })),
@@ -72,6 +79,7 @@ describe('PostgreSQL lost mid-request', () => {
     // Every turn has saved its user message and waits for the model: now the database goes.
     await expect.poll(() => calls.chat - startedBefore, { timeout: 30_000, interval: 10 }).toBe(CHAOS.turns);
     await proxy.stop();
+    openGate();
 
     // While it is gone: reads, writes, a new turn, REST and the readiness check.
     const during = await Promise.all([
@@ -126,6 +134,7 @@ describe('PostgreSQL lost mid-request', () => {
     const agents = await Promise.all(
       Array.from({ length: CHAOS.agents }, (_, i) => client.agents.create.mutate({ name: `agent ${i}` })),
     );
+    closeGate();
     const startedBefore = calls.chat;
     const turns = Array.from({ length: CHAOS.turns }, (_, i) =>
       statusOf(client.chat.send.mutate({ agentId: agents[i % agents.length]!.id, message: `question ${i}` })),
@@ -133,6 +142,7 @@ describe('PostgreSQL lost mid-request', () => {
     // The first turn has reached the model; the others are saving their message or reading memories.
     await expect.poll(() => calls.chat - startedBefore, { timeout: 30_000, interval: 1 }).toBeGreaterThan(0);
     await proxy.stop();
+    openGate();
     const cut = await Promise.all(turns);
     expect(cut).toEqual(Array.from({ length: CHAOS.turns }, () => 503));
     await proxy.start();
