@@ -24,6 +24,19 @@ export function sendRestError(res: Response, error: RestError): void {
 
 const requestIdOf = (req: Request) => (typeof req.id === 'string' ? req.id : null);
 
+const ROUTE_METHODS: OpenApiMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** 405 for a route that exists with other methods, which `Allow` names (RFC 9110). */
+function wrongMethod(req: Request, allowed: string[]): RestError {
+  const error = plainRestError(
+    405,
+    'METHOD_NOT_SUPPORTED',
+    `${req.method} is not allowed on ${REST_PREFIX}${req.path}; use ${allowed.join(' or ')}`,
+    requestIdOf(req),
+  );
+  return { ...error, headers: { ...error.headers, Allow: allowed.join(', ') } };
+}
+
 /** Where trpc-to-openapi's handler reports a procedure's error for the request it served. */
 const ERROR = Symbol('restError');
 type BridgedRequest = Request & { [ERROR]?: TRPCError };
@@ -50,19 +63,26 @@ export function restBridge(services: AppServices): express.Router {
   const rest = express.Router();
   rest.use(express.json({ limit: MAX_BODY }));
   rest.post('/agents/:agentId/stream-chat', streamChat(services));
+  rest.all('/agents/:agentId/stream-chat', (req, res) => sendRestError(res, wrongMethod(req, ['POST'])));
   rest.get('/agents/:agentId/memories/events', memoryEvents(services));
+  rest.all('/agents/:agentId/memories/events', (req, res) => sendRestError(res, wrongMethod(req, ['GET'])));
 
   rest.use(async (req: BridgedRequest, res) => {
-    const match = findProcedure(req.method as OpenApiMethod, req.path.replace(/\/+$/, '') || '/');
+    const path = req.path.replace(/\/+$/, '') || '/';
+    const match = findProcedure(req.method as OpenApiMethod, path);
     if (!match?.procedure) {
+      // A path that exists with other methods: 405 naming them; otherwise 404.
+      const allowed = ROUTE_METHODS.filter((m) => findProcedure(m, path)?.procedure);
       sendRestError(
         res,
-        plainRestError(
-          404,
-          'NOT_FOUND',
-          `No route ${req.method} ${REST_PREFIX}${req.path}`,
-          requestIdOf(req),
-        ),
+        allowed.length
+          ? wrongMethod(req, allowed)
+          : plainRestError(
+              404,
+              'NOT_FOUND',
+              `No route ${req.method} ${REST_PREFIX}${req.path}`,
+              requestIdOf(req),
+            ),
       );
       return;
     }

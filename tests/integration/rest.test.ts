@@ -488,6 +488,29 @@ describe('errors over REST', () => {
     expectRestError(await api.get('/no/such/route'), 404, 'NOT_FOUND');
   });
 
+  it('405 with Allow for a route that exists with other methods, the streams included', async () => {
+    const { login } = await restUser(server, 'methods');
+    const token = login.access_token as string;
+    const call = (method: string, path: string) =>
+      fetch(`${server.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+    const id = '0190a6f0-0000-7000-8000-000000000001';
+    for (const [method, path, allow] of [
+      ['PATCH', '/agents', 'GET, POST'],
+      ['POST', `/agents/${id}`, 'GET, PUT, DELETE'],
+      ['DELETE', '/auth/login', 'POST'],
+      ['GET', `/agents/${id}/stream-chat`, 'POST'],
+      ['POST', `/agents/${id}/memories/events`, 'GET'],
+    ] as const) {
+      const res = await call(method, path);
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      const body = (await res.json()) as { error: { code: string } };
+      expect(body.error.code).toBe('METHOD_NOT_SUPPORTED');
+    }
+    // A path that exists with no method at all stays a 404.
+    expect((await call('GET', '/agents/x/y/z')).status).toBe(404);
+  });
+
   it('409 for a taken username', async () => {
     const { registered } = await restUser(server, 'taken');
     const again = await restClient(server).post('/auth/register', {
