@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 
 /**
- * Runs a statement with native `$n` parameters on a pooled connection: each parameter (the
- * 8 KB vector literal among them) is sent once, and the query-builder layers are skipped.
+ * Runs a statement with native `$n` parameters: each parameter (the 8 KB vector literal among
+ * them) is sent once, and the query-builder layers are skipped. Inside `em.transactional` it runs
+ * on the transaction's connection (knex's transaction client hands out that one), else on a
+ * pooled one.
  */
 export async function runNative<T>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  const client = em.getKnex().client as {
+  const client = (em.getTransactionContext<Knex.Transaction>() ?? em.getKnex()).client as {
     acquireConnection: () => Promise<{
       query: (q: { name: string; text: string; values: unknown[] }) => Promise<{ rows: T[] }>;
     }>;
