@@ -42,7 +42,6 @@ interface Outcome {
   memories: string[][];
   statuses: string[];
   attempts: number;
-  killsMidJob: number;
 }
 
 async function run(kills: number): Promise<Outcome> {
@@ -61,14 +60,12 @@ async function run(kills: number): Promise<Outcome> {
   }
   const calls = { started: 0 };
   fake.route = codeWordRoute(calls, 120);
-  let killsMidJob = 0;
   for (let k = 0; k < kills; k++) {
     const worker = await stack.startWorker();
     const before = calls.started;
     // Killed as soon as it has sent an LLM call of a job: the job is active and mid-call.
     await expect.poll(() => calls.started > before, { timeout: 60_000, interval: 5 }).toBe(true);
     await worker.kill('SIGKILL');
-    killsMidJob++;
   }
   const worker = await stack.startWorker();
   try {
@@ -82,7 +79,7 @@ async function run(kills: number): Promise<Outcome> {
     const attempts = (
       await Promise.all(jobs.map((j) => client.memory.job.query({ agentId: j.agentId, jobId: j.jobId })))
     ).reduce((n, j) => n + j.attempts, 0);
-    return { memories, statuses, attempts, killsMidJob };
+    return { memories, statuses, attempts };
   } finally {
     await worker.kill('SIGTERM');
   }
@@ -107,7 +104,6 @@ describe(`the worker killed ${CHAOS.kills} times mid-job during ${CHAOS.jobs} jo
     expect(calm.attempts).toBe(CHAOS.jobs);
 
     const killed = await run(CHAOS.kills);
-    expect(killed.killsMidJob).toBe(CHAOS.kills);
     expect(killed.statuses).toEqual(calm.statuses);
     expect(killed.memories).toEqual(calm.memories);
     // Each kill cut a job short, and that job ran again.

@@ -257,7 +257,7 @@ describe('a turn’s status on the user message', () => {
     ]);
   });
 
-  it('marks a turn left pending (its failure could not be recorded) failed after CHAT_TURN_ABANDON_MS, and no other', async () => {
+  it('failAbandonedTurns marks failed a turn left pending longer than the threshold (its failure could not be recorded), and no other', async () => {
     const { client, user } = await signUp(server, 'turnabandoned');
     const agent = await client.agents.create.mutate({ name: 'left behind' });
     const em = server.orm.em.fork();
