@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 out="${1:-dist}"
 rm -rf "$out"
 node_modules/.bin/tsc -p tsconfig.build.json --outDir "$out"
-cp -r workers/prompts "$out/workers/"
+mkdir -p "$out/server/modules/consolidation" && cp -r server/modules/consolidation/prompts "$out/server/modules/consolidation/"
 cp package.json "$out/"
 # The web app, beside the compiled server (server/web-app.ts serves it from there).
 node_modules/.bin/vite build --config web/vite.config.ts --outDir "$(realpath -m "$out")/web/dist" --logLevel warn

@@ -6,7 +6,7 @@ import { loadEnvOrExit } from '../server/env.js';
 import { createLogger } from '../server/logger.js';
 import { createEmbeddingProvider } from '../server/modules/embeddings/embedding.provider.js';
 import { embeddingColumnDim } from '../server/modules/embeddings/embedding-column.js';
-import { loadEmbeddable, writeVectors } from '../server/modules/embeddings/embed.service.js';
+import { loadEmbeddable, writeVectors } from '../server/modules/memory/embed.service.js';
 import { HNSW_INDEX_SQL } from '../server/modules/memory/memory.entity.js';
 
 const { env } = loadEnvOrExit();

@@ -1,19 +1,12 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { RequestListener } from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import express, { type ErrorRequestHandler } from 'express';
-import type { IncomingMessage, RequestListener } from 'node:http';
-import proxyAddr from 'proxy-addr';
-import type { Redis } from 'ioredis';
+import type proxyAddr from 'proxy-addr';
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import { MemoryEventHub } from './modules/consolidation/memory-events.js';
-import { Metrics } from './metrics.js';
 import { QUEUE_DASHBOARD_PATH, queueDashboard } from './queue-dashboard.js';
 import { QUEUES } from '../shared/jobs/index.js';
-import { RequestLimiter } from './modules/auth/request-limiter.js';
 import responseTime from 'response-time';
-import type { Env } from './env.js';
 import { checkReadiness } from './health.js';
 import { retryAfterOf } from './trpc/middleware/errors.js';
 import { isUnavailable } from './errors.js';
@@ -23,72 +16,10 @@ import swaggerUi from 'swagger-ui-express';
 import { REST_PREFIX, restBridge } from './rest/bridge.js';
 import { publicRoute } from './rest/public-route.js';
 import { buildOpenApiDocument, DOCS_PATH, OPENAPI_PATH } from './rest/openapi.js';
-import { consolidateJobOptions, JobQueues } from './jobs/queues.js';
-import { LoginLimiter } from './modules/auth/login-limiter.js';
-import {
-  createEmbeddingProvider,
-  type EmbeddingEnv,
-  type EmbeddingProvider,
-} from './modules/embeddings/embedding.provider.js';
-import type { ChatEnv } from './modules/chat/chat.service.js';
-import { VaultCipher } from './modules/memory/vault-cipher.js';
-import { TokenService } from './modules/auth/tokens.js';
 import { createContextFactory } from './trpc/context.js';
 import { frontHandler, type NodeMiddleware } from './http-front.js';
 import { appRouter } from './trpc/routers/_app.js';
-
-export type AppEnv = Pick<
-  Env,
-  | 'JWT_SECRET'
-  | 'ACCESS_TOKEN_TTL_SECONDS'
-  | 'LOGIN_MAX_FAILURES'
-  | 'LOGIN_MAX_FAILURES_PER_ADDRESS'
-  | 'LOGIN_MAX_FAILURES_PER_ACCOUNT'
-  | 'LOGIN_FAILURE_WINDOW_SECONDS'
-  | 'TRUST_PROXY'
-  | 'VAULT_KEYS'
-  | 'QUEUE_PREFIX'
-  | 'CONSOLIDATE_ATTEMPTS'
-  | 'RATE_LIMIT_PER_USER'
-  | 'RATE_LIMIT_AUTH_PER_ADDRESS'
-  | 'RATE_LIMIT_ANONYMOUS_PER_ADDRESS'
-  | 'RATE_LIMIT_WINDOW_SECONDS'
-  | 'CONSOLIDATE_BACKOFF_MS'
-  | EmbeddingEnvKeys
-  | keyof ChatEnv
->;
-type EmbeddingEnvKeys = keyof EmbeddingEnv;
-
-export interface AppDeps {
-  env: AppEnv;
-  orm: MikroORM;
-  /** The API's Redis connection (fail-fast: `enableOfflineQueue: false`). */
-  redis: Redis;
-  logger: Logger;
-  /** Namespace for this app's Redis keys (tests give each app its own). */
-  redisKeyPrefix?: string;
-  /** The built web app to serve at / (default: web/dist beside the server). */
-  webRoot?: string;
-}
-
-/** Long-lived collaborators that procedures reach through `ctx.services`. */
-export interface AppServices {
-  orm: MikroORM;
-  redis: Redis;
-  tokens: TokenService;
-  loginLimiter: LoginLimiter;
-  cipher: VaultCipher;
-  queues: JobQueues;
-  embeddings: EmbeddingProvider;
-  /** LLM and chat settings (providers are created per turn from the agent's modelConfig). */
-  chatEnv: ChatEnv;
-  /** Relays consolidation job events from Redis to `memory.events` streams. */
-  memoryEvents: MemoryEventHub;
-  metrics: Metrics;
-  requestLimiter: RequestLimiter;
-  /** The client's address, X-Forwarded-For honoured as far as TRUST_PROXY allows. */
-  clientAddress: (req: IncomingMessage) => string;
-}
+import { type AppDeps, type AppServices, createServices } from './services.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -103,36 +34,8 @@ export function createApp(deps: AppDeps): { handler: RequestListener; services: 
   app.set('trust proxy', env.TRUST_PROXY);
   // The same rule Express applies for req.ip, for the requests that do not go through Express.
   const trusted = app.get('trust proxy fn') as Parameters<typeof proxyAddr>[1];
-  const queues = new JobQueues(deps.redis, env.QUEUE_PREFIX, undefined, {
-    consolidate: consolidateJobOptions(env),
-  });
-  const services: AppServices = {
-    cipher: new VaultCipher(env.VAULT_KEYS),
-    queues,
-    embeddings: createEmbeddingProvider(env),
-    chatEnv: env,
-    memoryEvents: new MemoryEventHub(deps.redis, env.QUEUE_PREFIX, logger),
-    metrics: new Metrics(queues, logger),
-    requestLimiter: new RequestLimiter(deps.redis, {
-      perUser: env.RATE_LIMIT_PER_USER,
-      authPerAddress: env.RATE_LIMIT_AUTH_PER_ADDRESS,
-      anonymousPerAddress: env.RATE_LIMIT_ANONYMOUS_PER_ADDRESS,
-      windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
-      keyPrefix: deps.redisKeyPrefix ?? 'mirix',
-    }),
-    orm: deps.orm,
-    redis: deps.redis,
-    tokens: new TokenService(env.JWT_SECRET, env.ACCESS_TOKEN_TTL_SECONDS),
-    loginLimiter: new LoginLimiter(deps.redis, {
-      maxFailuresPerAccount: env.LOGIN_MAX_FAILURES,
-      maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
-      maxFailuresPerAccountAllAddresses: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
-      windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
-      keyPrefix: deps.redisKeyPrefix ?? 'mirix',
-    }),
-    clientAddress: (req) => proxyAddr(req, trusted),
-  };
-
+  const services = createServices(deps, trusted);
+  const { queues } = services;
   // What every request gets, tRPC or not.
   const common: NodeMiddleware[] = [
     services.metrics.httpMiddleware(),

@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import type { RequestHandler, Response, Router } from 'express';
-import type { AppServices } from './app.js';
+import type { AppServices } from './services.js';
 import { AppError, AppErrorCode } from './errors.js';
 import { isApiKey } from './modules/auth/api-keys.js';
 import { spendAnonymous, spendBudget } from './rest/public-route.js';

@@ -11,7 +11,7 @@ import { publishMemoryEvent } from '../server/modules/consolidation/memory-event
 import { QUEUES, ZConsolidateJob } from '../shared/jobs/index.js';
 import type { WorkerMetrics } from './metrics.js';
 import { everyInterval } from './periodic.js';
-import { createConsolidateProcessor } from './processors/consolidate.processor.js';
+import { createConsolidateProcessor } from '../server/modules/consolidation/consolidate.handler.js';
 
 export interface ConsolidateWorkerOptions {
   orm: MikroORM;

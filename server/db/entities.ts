@@ -1,6 +1,6 @@
 import { Agent } from '../modules/agents/agent.entity.js';
 import { ApiKey } from '../modules/auth/api-key.entity.js';
-import { MemoryHistory } from '../modules/consolidation/memory-history.entity.js';
+import { MemoryHistory } from '../modules/memory/memory-history.entity.js';
 import { MemoryJob } from '../modules/consolidation/memory-job.entity.js';
 import { CoreMemoryBlock } from '../modules/memory/core-block.entity.js';
 import { MemoryItem } from '../modules/memory/memory.entity.js';

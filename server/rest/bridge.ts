@@ -6,10 +6,10 @@ import {
   getInputOutputParsers,
   type OpenApiMethod,
 } from 'trpc-to-openapi';
-import type { AppServices } from '../app.js';
+import type { AppServices } from '../services.js';
 import { contextOfRequest } from '../trpc/context.js';
 import { appRouter } from '../trpc/routers/_app.js';
-import { plainRestError, type RestError, restErrorOf } from './errors.js';
+import { plainRestError, type RestError, restErrorOf, sendRestError } from './errors.js';
 import { renameFields } from './field-names.js';
 import { inputProblem } from '../input-rules.js';
 import type { ProcedureMeta } from './meta.js';
@@ -17,10 +17,6 @@ import { memoryEvents, streamChat } from './streams.js';
 
 export const REST_PREFIX = '/api/v1';
 const MAX_BODY = '1mb';
-
-export function sendRestError(res: Response, error: RestError): void {
-  res.status(error.status).set(error.headers).json(error.body);
-}
 
 const requestIdOf = (req: Request) => (typeof req.id === 'string' ? req.id : null);
 

@@ -1,5 +1,6 @@
 import type { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import type { Response } from 'express';
 import { ZodError } from 'zod';
 import { describeFieldErrors, fieldErrorsOf, retryAfterOf } from '../trpc/middleware/errors.js';
 import { snakePath } from './field-names.js';
@@ -71,4 +72,8 @@ export function plainRestError(
     headers: {},
     body: { error: { code, message, details: { request_id: requestId } } },
   };
+}
+
+export function sendRestError(res: Response, error: RestError): void {
+  res.status(error.status).set(error.headers).json(error.body);
 }

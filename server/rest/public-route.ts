@@ -1,9 +1,8 @@
 import { TRPCError } from '@trpc/server';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AppServices } from '../app.js';
+import type { AppServices } from '../services.js';
 import { AppError, AppErrorCode } from '../errors.js';
-import { restErrorOf } from './errors.js';
-import { sendRestError } from './bridge.js';
+import { restErrorOf, sendRestError } from './errors.js';
 
 const addressOf = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
 

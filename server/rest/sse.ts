@@ -1,12 +1,11 @@
 import { TRPCError } from '@trpc/server';
 import type { Request, RequestHandler } from 'express';
 import type { z } from 'zod';
-import type { AppServices } from '../app.js';
+import type { AppServices } from '../services.js';
 import { contextOfRequest } from '../trpc/context.js';
 import { appRouter } from '../trpc/routers/_app.js';
-import { restErrorOf } from './errors.js';
+import { restErrorOf, sendRestError } from './errors.js';
 import { renameFields } from './field-names.js';
-import { sendRestError } from './bridge.js';
 
 /** A comment line now and then keeps proxies from closing a quiet stream. */
 const PING_MS = 10_000;

@@ -1,8 +1,8 @@
 import type { RequestHandler } from 'express';
 import { ZChatStreamEvent } from '../../shared/chat-events.js';
 import { ZMemoryJobEvent } from '../../shared/memory-events.js';
-import type { AppServices } from '../app.js';
-import { ZChatSendRequest } from '../trpc/routers/chat.router.js';
+import type { AppServices } from '../services.js';
+import { ZChatSendRequest } from '../modules/chat/chat.schema.js';
 import { renameFields } from './field-names.js';
 import { sseRoute } from './sse.js';
 

@@ -2,7 +2,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import type { AppServices } from '../app.js';
+// pino-http's declarations add req.log and req.id to Node's IncomingMessage.
+import type {} from 'pino-http';
+import type { AppServices } from '../services.js';
 import type { User } from '../modules/users/user.entity.js';
 import { recordTiming } from '../server-timing.js';
 

@@ -45,7 +45,7 @@ describe('the JavaScript build', () => {
       'server/main.js',
       'server/db/migrate.js',
       'workers/main.js',
-      'workers/prompts/purposes.json',
+      'server/modules/consolidation/prompts/purposes.json',
       'package.json',
       'web/dist/index.html',
     ]) {

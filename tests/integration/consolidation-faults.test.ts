@@ -215,13 +215,12 @@ describe('with an in-process worker', () => {
       agent.id,
       (await client.memory.ingest.mutate({ agentId: agent.id, text: 'once' })).jobId,
     );
-    const again = await applyJob(
-      harness.server.orm.em.fork(),
-      new VaultCipher(TEST_VAULT_KEYS),
-      { jobId: job.jobId, agentId: agent.id, userId: user.id },
-      [{ kind: 'insert', type: 'semantic', fields: { name: 'Once', summary: 'dup' }, actor: 'test' }],
-      { llmCalls: 1, promptTokens: 1, completionTokens: 1, totalTokens: 2 },
-    );
+    const again = await applyJob(harness.server.orm.em.fork(), {
+      cipher: new VaultCipher(TEST_VAULT_KEYS),
+      target: { jobId: job.jobId, agentId: agent.id, userId: user.id },
+      staged: [{ kind: 'insert', type: 'semantic', fields: { name: 'Once', summary: 'dup' }, actor: 'test' }],
+      usage: { llmCalls: 1, promptTokens: 1, completionTokens: 1, totalTokens: 2 },
+    });
     expect(again.alreadyApplied).toBe(true);
     const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
     expect(facts).toHaveLength(1);

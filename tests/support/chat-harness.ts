@@ -1,6 +1,6 @@
 import { type FakeAnthropic, startFakeAnthropic } from './fake-anthropic.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
-import { type AppEnv } from '../../server/app.js';
+import type { AppEnv } from '../../server/services.js';
 import { startTestServer, type TestServer } from './server.js';
 
 export interface ChatHarness {

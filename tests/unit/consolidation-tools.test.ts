@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { extractKeywords } from '../../workers/consolidation/pipeline.js';
-import { MANAGER_TOOLS, parseToolCall, toolDefinition } from '../../workers/consolidation/tools.js';
+import { extractKeywords } from '../../server/modules/consolidation/pipeline.js';
+import { MANAGER_TOOLS, parseToolCall, toolDefinition } from '../../server/modules/consolidation/tools.js';
 
 describe('memory manager tools', () => {
   it('gives each manager its own tools plus search_in_memory and finish_memory_update', () => {

@@ -1,7 +1,6 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { runNative } from '../../db/native.js';
 import { notFound } from '../../errors.js';
-import { CoreMemoryBlock } from '../memory/core-block.entity.js';
 import type { User } from '../users/user.entity.js';
 import { Agent } from './agent.entity.js';
 import {
@@ -28,6 +27,7 @@ export function toAgentResponse(agent: Agent): TAgentResponse {
   };
 }
 
+/** A new agent alone; `createAgentWithCoreMemory` (memory module) is what the API calls. */
 export async function createAgent(
   em: EntityManager,
   actor: User,
@@ -41,15 +41,6 @@ export async function createAgent(
     systemPrompt: input.systemPrompt ?? null,
     modelConfig: input.modelConfig ?? { ...DEFAULT_MODEL_CONFIG, parameters: {} },
   });
-  // MIRIX agents start with two empty core memory blocks, filled in as the agent learns.
-  for (const label of ['persona', 'human']) {
-    em.create(CoreMemoryBlock, {
-      agent,
-      user: actor,
-      label,
-      lastModified: { at: new Date().toISOString(), operation: 'created', by: 'system' },
-    });
-  }
   await em.flush();
   return agent;
 }

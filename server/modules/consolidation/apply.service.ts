@@ -1,12 +1,17 @@
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
 import type { ChangeOperation, MemoryKind, TMemoryChange } from '../../../shared/memory-events.js';
-import { CoreMemoryBlock, DEFAULT_CORE_BLOCK_LIMIT } from '../memory/core-block.entity.js';
+import {
+  appendedValue,
+  CoreMemoryBlock,
+  DEFAULT_CORE_BLOCK_LIMIT,
+  overflowOf,
+} from '../memory/core-block.entity.js';
+import { newItemRow, patchItem, recordHistory, snapshotOf } from '../memory/memory.writes.js';
 import { MemoryItem } from '../memory/memory.entity.js';
 import { MEMORY_DEFS } from '../memory/memory.registry.js';
 import type { LastModified, MemoryType } from '../memory/memory.types.js';
 import type { VaultCipher } from '../memory/vault-cipher.js';
-import { MemoryHistory } from './memory-history.entity.js';
 import { MemoryJob } from './memory-job.entity.js';
 import { memoryTitle } from '../../../shared/memory-title.js';
 
@@ -43,34 +48,15 @@ export interface AppliedJob {
   alreadyApplied: boolean;
 }
 
-const SNAPSHOT_FIELDS = [
-  'occurredAt',
-  'eventType',
-  'actor',
-  'summary',
-  'details',
-  'name',
-  'source',
-  'entryType',
-  'steps',
-  'title',
-  'resourceType',
-  'content',
-  'sensitivity',
-  'caption',
-  'secretCiphertext',
-  'secretKeyId',
-] as const;
-
-/** The item as history keeps it: its type's fields, the vault secret only as stored (encrypted). */
-export function snapshotOf(item: MemoryItem): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of SNAPSHOT_FIELDS) if (item[f] !== null && item[f] !== undefined) out[f] = item[f];
-  return out;
-}
-
 /** Rolls back the transaction of a job that another attempt has completed meanwhile. */
 class AlreadyApplied extends Error {}
+
+export interface ApplyJobOptions {
+  cipher: VaultCipher;
+  target: { jobId: string; agentId: string; userId: string };
+  staged: StagedChange[];
+  usage: JobUsage;
+}
 
 /**
  * Applies a job's staged changes, writes a history row for each, and marks the job completed with
@@ -78,173 +64,167 @@ class AlreadyApplied extends Error {}
  * conditional on the job still being active: if another attempt completed it first, everything is
  * rolled back, so a job is never applied twice (idempotent by job id).
  */
-export async function applyJob(
-  em: EntityManager,
-  cipher: VaultCipher,
-  target: { jobId: string; agentId: string; userId: string },
-  staged: StagedChange[],
-  usage: JobUsage,
-): Promise<AppliedJob> {
-  const { jobId, agentId, userId } = target;
+export async function applyJob(em: EntityManager, opts: ApplyJobOptions): Promise<AppliedJob> {
   try {
-    return await applyInTransaction(em, cipher, jobId, agentId, userId, staged, usage);
+    return await em.transactional((tx) => applyInTransaction(tx, opts));
   } catch (err) {
     if (!(err instanceof AlreadyApplied)) throw err;
-    const job = await em.fork().findOneOrFail(MemoryJob, jobId);
+    const job = await em.fork().findOneOrFail(MemoryJob, opts.target.jobId);
     return { changes: job.changes ?? [], toEmbed: [], alreadyApplied: true };
   }
 }
 
-function applyInTransaction(
-  em: EntityManager,
-  cipher: VaultCipher,
-  jobId: string,
-  agentId: string,
-  userId: string,
-  staged: StagedChange[],
-  usage: JobUsage,
-): Promise<AppliedJob> {
-  return em.transactional(async (tx) => {
-    const changes: TMemoryChange[] = [];
-    const toEmbed: { id: string; updatedAt: Date }[] = [];
-    const now = new Date();
-    const stamp = (operation: LastModified['operation']): LastModified => ({
-      at: now.toISOString(),
-      operation,
-      by: 'agent',
-      jobId,
-    });
-    const record = (
-      itemId: string,
-      memoryType: MemoryKind,
-      operation: ChangeOperation,
-      before: Record<string, unknown> | null,
-      after: Record<string, unknown> | null,
-      actor: string,
-      label: string,
-    ) => {
-      tx.create(MemoryHistory, {
-        agent: agentId,
-        user: userId,
-        itemId,
-        memoryType,
-        operation,
-        before,
-        after,
-        job: jobId,
-        actor,
-      });
-      changes.push({ itemId, memoryType, operation, label, actor });
-    };
+/** What the handlers of one job's changes share: its transaction, target, clock and results. */
+interface Applying {
+  tx: EntityManager;
+  cipher: VaultCipher;
+  target: ApplyJobOptions['target'];
+  now: Date;
+  changes: TMemoryChange[];
+  toEmbed: { id: string; updatedAt: Date }[];
+}
 
-    for (const change of staged) {
-      if (change.kind === 'core') {
-        let block = await tx.findOne(
-          CoreMemoryBlock,
-          { agent: agentId, label: change.label, deletedAt: null },
-          { lockMode: LockMode.PESSIMISTIC_WRITE },
-        );
-        const before = block ? { value: block.value } : null;
-        if (!block) {
-          block = tx.create(CoreMemoryBlock, {
-            id: uuidv7(),
-            agent: agentId,
-            user: userId,
-            label: change.label,
-            value: '',
-            limit: DEFAULT_CORE_BLOCK_LIMIT,
-            lastModified: stamp('created'),
-          });
-        }
-        const value =
-          change.op === 'append'
-            ? block.value
-              ? `${block.value}\n${change.text}`
-              : change.text
-            : change.text;
-        // Checked when the manager staged it; a user edit since then may have used the room up.
-        if (value.length > block.limit) continue;
-        block.value = value;
-        block.lastModified = stamp(change.op === 'append' ? 'appended' : 'replaced');
-        record(
-          block.id,
-          'core',
-          change.op === 'append' ? 'appended' : 'rewritten',
-          before,
-          { value },
-          change.actor,
-          block.label,
-        );
-        continue;
-      }
+const stamp = (a: Applying, operation: LastModified['operation']): LastModified => ({
+  at: a.now.toISOString(),
+  operation,
+  by: 'agent',
+  jobId: a.target.jobId,
+});
 
-      const def = MEMORY_DEFS[change.type];
-      if (change.kind === 'insert') {
-        const id = uuidv7();
-        const item = tx.create(MemoryItem, {
-          id,
-          agent: agentId,
-          user: userId,
-          memoryType: change.type,
-          lastModified: stamp('created'),
-          ...def.toColumns(change.fields),
-        });
-        if (change.type === 'episodic') item.occurredAt ??= now;
-        if (change.type === 'knowledge_vault') {
-          const sealed = cipher.encrypt(String(change.fields.secretValue), id);
-          item.secretCiphertext = sealed.ciphertext;
-          item.secretKeyId = sealed.keyId;
-        }
-        record(id, change.type, 'created', null, snapshotOf(item), change.actor, memoryTitle(item));
-        if (def.embeddingText) toEmbed.push({ id, updatedAt: item.updatedAt });
-        continue;
-      }
-
-      // An update or delete of an item that is gone by now (deleted by its user meanwhile) is skipped.
-      const item = await tx.findOne(
-        MemoryItem,
-        { id: change.id, agent: agentId, memoryType: change.type, deletedAt: null },
-        { lockMode: LockMode.PESSIMISTIC_WRITE, populate: ['content', 'secretCiphertext'] },
-      );
-      if (!item) continue;
-      const before = snapshotOf(item);
-      if (change.kind === 'delete') {
-        item.deletedAt = now;
-        item.lastModified = stamp('deleted');
-        record(item.id, change.type, 'deleted', before, null, change.actor, memoryTitle(item));
-        continue;
-      }
-      tx.assign(item, def.toColumns(change.patch));
-      const secret = change.patch.secretValue;
-      if (change.type === 'knowledge_vault' && typeof secret === 'string') {
-        const sealed = cipher.encrypt(secret, item.id);
-        item.secretCiphertext = sealed.ciphertext;
-        item.secretKeyId = sealed.keyId;
-      }
-      item.lastModified = stamp('updated');
-      item.updatedAt = now;
-      if (def.embeddingText) {
-        item.embedding = null;
-        item.embeddingModel = null;
-        toEmbed.push({ id: item.id, updatedAt: now });
-      }
-      record(
-        item.id,
-        change.type,
-        change.operation,
-        before,
-        snapshotOf(item),
-        change.actor,
-        memoryTitle(item),
-      );
-    }
-
-    const completed = await tx.nativeUpdate(
-      MemoryJob,
-      { id: jobId, status: 'active' },
-      { status: 'completed', changes, error: null, finishedAt: new Date(), ...usage },
-    );
-    if (completed === 0) throw new AlreadyApplied();
-    return { changes, toEmbed, alreadyApplied: false };
+/** A history row and the job's change list entry, for one applied change. */
+function record(
+  a: Applying,
+  change: {
+    itemId: string;
+    memoryType: MemoryKind;
+    operation: ChangeOperation;
+    label: string;
+    actor: string;
+  },
+  before: Record<string, unknown> | null,
+  after: Record<string, unknown> | null,
+) {
+  recordHistory(a.tx, {
+    agentId: a.target.agentId,
+    userId: a.target.userId,
+    itemId: change.itemId,
+    memoryType: change.memoryType,
+    operation: change.operation,
+    before,
+    after,
+    jobId: a.target.jobId,
+    actor: change.actor,
   });
+  a.changes.push(change);
+}
+
+type Change<K extends StagedChange['kind']> = Extract<StagedChange, { kind: K }>;
+
+async function applyCore(a: Applying, change: Change<'core'>) {
+  const { agentId, userId } = a.target;
+  let block = await a.tx.findOne(
+    CoreMemoryBlock,
+    { agent: agentId, label: change.label, deletedAt: null },
+    { lockMode: LockMode.PESSIMISTIC_WRITE },
+  );
+  const before = block ? { value: block.value } : null;
+  block ??= a.tx.create(CoreMemoryBlock, {
+    id: uuidv7(),
+    agent: agentId,
+    user: userId,
+    label: change.label,
+    value: '',
+    limit: DEFAULT_CORE_BLOCK_LIMIT,
+    lastModified: stamp(a, 'created'),
+  });
+  const value = change.op === 'append' ? appendedValue(block.value, change.text) : change.text;
+  // Checked when the manager staged it; a user edit since then may have used the room up.
+  if (overflowOf(block, block.value, value)) return;
+  block.value = value;
+  block.lastModified = stamp(a, change.op === 'append' ? 'appended' : 'replaced');
+  const operation = change.op === 'append' ? 'appended' : 'rewritten';
+  record(
+    a,
+    { itemId: block.id, memoryType: 'core', operation, label: block.label, actor: change.actor },
+    before,
+    {
+      value,
+    },
+  );
+}
+
+function applyInsert(a: Applying, change: Change<'insert'>) {
+  const def = MEMORY_DEFS[change.type];
+  const item = a.tx.create(
+    MemoryItem,
+    newItemRow({
+      id: uuidv7(),
+      agentId: a.target.agentId,
+      userId: a.target.userId,
+      def,
+      fields: change.fields,
+      lastModified: stamp(a, 'created'),
+      now: a.now,
+      cipher: a.cipher,
+    }),
+  );
+  const entry = { itemId: item.id, memoryType: change.type, label: memoryTitle(item), actor: change.actor };
+  record(a, { ...entry, operation: 'created' }, null, snapshotOf(item));
+  if (def.embeddingText) a.toEmbed.push({ id: item.id, updatedAt: item.updatedAt });
+}
+
+/** An update or delete of an item that is gone by now (deleted by its user meanwhile) is skipped. */
+async function applyToExisting(a: Applying, change: Change<'update'> | Change<'delete'>) {
+  const item = await a.tx.findOne(
+    MemoryItem,
+    { id: change.id, agent: a.target.agentId, memoryType: change.type, deletedAt: null },
+    { lockMode: LockMode.PESSIMISTIC_WRITE, populate: ['content', 'secretCiphertext'] },
+  );
+  if (!item) return;
+  const before = snapshotOf(item);
+  const entry = { itemId: item.id, memoryType: change.type, label: memoryTitle(item), actor: change.actor };
+  if (change.kind === 'delete') {
+    item.deletedAt = a.now;
+    item.lastModified = stamp(a, 'deleted');
+    record(a, { ...entry, operation: 'deleted' }, before, null);
+    return;
+  }
+  const reembed = patchItem(a.tx, item, {
+    def: MEMORY_DEFS[change.type],
+    patch: change.patch,
+    lastModified: stamp(a, 'updated'),
+    now: a.now,
+    cipher: a.cipher,
+  });
+  if (reembed) a.toEmbed.push({ id: item.id, updatedAt: a.now });
+  record(a, { ...entry, operation: change.operation }, before, snapshotOf(item));
+}
+
+/** One handler per kind of staged change. */
+const APPLY: { [K in StagedChange['kind']]: (a: Applying, change: Change<K>) => unknown } = {
+  core: applyCore,
+  insert: applyInsert,
+  update: applyToExisting,
+  delete: applyToExisting,
+};
+
+async function applyInTransaction(tx: EntityManager, opts: ApplyJobOptions): Promise<AppliedJob> {
+  const a: Applying = {
+    tx,
+    cipher: opts.cipher,
+    target: opts.target,
+    now: new Date(),
+    changes: [],
+    toEmbed: [],
+  };
+  for (const change of opts.staged) {
+    await (APPLY[change.kind] as (a: Applying, change: StagedChange) => unknown)(a, change);
+  }
+  const completed = await tx.nativeUpdate(
+    MemoryJob,
+    { id: opts.target.jobId, status: 'active' },
+    { status: 'completed', changes: a.changes, error: null, finishedAt: new Date(), ...opts.usage },
+  );
+  if (completed === 0) throw new AlreadyApplied();
+  return { changes: a.changes, toEmbed: a.toEmbed, alreadyApplied: false };
 }

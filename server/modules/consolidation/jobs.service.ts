@@ -10,7 +10,7 @@ import { MemoryItem } from '../memory/memory.entity.js';
 import type { User } from '../users/user.entity.js';
 import type { TIngestRequest, TMemoryJobResponse } from './consolidation.schema.js';
 import { publishMemoryEvent } from './memory-events.js';
-import { MemoryHistory } from './memory-history.entity.js';
+import { MemoryHistory } from '../memory/memory-history.entity.js';
 import { type JobInput, MemoryJob, type JobSource } from './memory-job.entity.js';
 
 export interface ConsolidationDeps {

@@ -2,16 +2,20 @@ import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
 import { runNative } from '../../db/native.js';
 import { AppError, AppErrorCode } from '../../errors.js';
-import { getOwnedAgent } from '../agents/agent.service.js';
+import { createAgent, getOwnedAgent } from '../agents/agent.service.js';
+import type { TCreateAgentRequest } from '../agents/agent.schema.js';
 import type { Agent } from '../agents/agent.entity.js';
-import { MemoryHistory } from '../consolidation/memory-history.entity.js';
+import { recordHistory } from './memory.writes.js';
 import type { User } from '../users/user.entity.js';
-import { CoreMemoryBlock, DEFAULT_CORE_BLOCK_LIMIT } from './core-block.entity.js';
+import {
+  appendedValue,
+  CoreMemoryBlock,
+  DEFAULT_CORE_BLOCK_LIMIT,
+  DEFAULT_CORE_LABELS,
+  overflowOf,
+} from './core-block.entity.js';
 import type { TCoreBlockResponse } from './memory.schema.js';
 import type { ModifiedBy } from './memory.types.js';
-
-/** Every agent starts with these two blocks (MIRIX's persona and human). */
-export const DEFAULT_CORE_LABELS = ['persona', 'human'] as const;
 
 export function toCoreBlockResponse(b: CoreMemoryBlock): TCoreBlockResponse {
   return {
@@ -23,14 +27,24 @@ export function toCoreBlockResponse(b: CoreMemoryBlock): TCoreBlockResponse {
   };
 }
 
-function assertFits(label: string, current: string, value: string, limit: number) {
-  if (value.length > limit) {
-    const left = Math.max(0, limit - current.length);
-    throw new AppError(
-      AppErrorCode.BadRequest,
-      `Core block "${label}" has ${left} of ${limit} characters left; this write would make it ${value.length} characters (${value.length - limit} too many)`,
-    );
-  }
+/** A new agent with its default core blocks, empty until the agent learns: one transaction. */
+export function createAgentWithCoreMemory(
+  em: EntityManager,
+  actor: User,
+  input: TCreateAgentRequest,
+): Promise<Agent> {
+  return em.transactional(async (tx) => {
+    const agent = await createAgent(tx, actor, input);
+    for (const label of DEFAULT_CORE_LABELS) {
+      tx.create(CoreMemoryBlock, {
+        agent,
+        user: actor,
+        label,
+        lastModified: { at: new Date().toISOString(), operation: 'created', by: 'system' },
+      });
+    }
+    return agent;
+  });
 }
 
 export async function getCoreBlocks(
@@ -121,10 +135,11 @@ async function mutateBlock(
     );
     const limit = input.limit ?? block.limit;
     const value = change(block.value);
-    assertFits(input.label, block.value, value, limit);
-    tx.create(MemoryHistory, {
-      agent: agent.id,
-      user: actor.id,
+    const overflow = overflowOf({ label: input.label, limit }, block.value, value);
+    if (overflow) throw new AppError(AppErrorCode.BadRequest, overflow);
+    recordHistory(tx, {
+      agentId: agent.id,
+      userId: actor.id,
       itemId: block.id,
       memoryType: 'core',
       operation: operation === 'appended' ? 'appended' : operation === 'replaced' ? 'rewritten' : 'updated',
@@ -155,9 +170,7 @@ export function appendCoreBlock(
   input: { agentId: string; label: string; text: string },
   by: ModifiedBy = 'user',
 ) {
-  return mutateBlock(em, actor, input, by, 'appended', (current) =>
-    current.length === 0 ? input.text : `${current}\n${input.text}`,
-  );
+  return mutateBlock(em, actor, input, by, 'appended', (current) => appendedValue(current, input.text));
 }
 
 export function replaceCoreBlock(

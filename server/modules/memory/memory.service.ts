@@ -12,8 +12,7 @@ import type { TListMemoriesRequest } from './memory.schema.js';
 import type { LastModified, MemoryOperation, ModifiedBy } from './memory.types.js';
 import type { VaultCipher } from './vault-cipher.js';
 import { VaultAccess } from './vault-access.entity.js';
-import { MemoryHistory } from '../consolidation/memory-history.entity.js';
-import { snapshotOf } from '../consolidation/apply.service.js';
+import { type HistoryEntry, newItemRow, patchItem, recordHistory, snapshotOf } from './memory.writes.js';
 import { decodeCursor, encodeCursor } from '../../pagination.js';
 
 export interface MemoryDeps {
@@ -36,29 +35,6 @@ function stamp(deps: MemoryDeps, operation: MemoryOperation): LastModified {
 
 type FieldsOf<D extends MemoryTypeDef> = z.output<D['fields']>;
 
-/** Every optional column, unset: what a new item starts from. */
-const EMPTY_COLUMNS = {
-  deletedAt: null,
-  embedding: null,
-  embeddingModel: null,
-  occurredAt: null,
-  eventType: null,
-  actor: null,
-  summary: null,
-  details: null,
-  name: null,
-  source: null,
-  entryType: null,
-  steps: null,
-  title: null,
-  resourceType: null,
-  content: null,
-  sensitivity: null,
-  secretCiphertext: null,
-  secretKeyId: null,
-  caption: null,
-} as const;
-
 /**
  * Creates one or many items of one type for an agent of the actor's, in one INSERT (all or
  * nothing). A batch goes straight to the database rather than through the unit of work: at 500
@@ -74,26 +50,18 @@ export async function createMemories<D extends MemoryTypeDef>(
 ): Promise<MemoryRecord[]> {
   const agent = await getOwnedAgent(em, actor, agentId);
   const now = new Date();
-  const rows = inputs.map((input) => {
-    const id = uuidv7();
-    const row = {
-      ...EMPTY_COLUMNS,
-      id,
-      createdAt: now,
-      updatedAt: now,
-      agent: agent.id,
-      user: actor.id,
-      memoryType: def.type,
+  const rows = inputs.map((fields) =>
+    newItemRow({
+      id: uuidv7(),
+      agentId: agent.id,
+      userId: actor.id,
+      def,
+      fields,
       lastModified: stamp(deps, 'created'),
-      ...def.toColumns(input),
-    };
-    if (def.type === 'episodic') row.occurredAt ??= now;
-    if (def.type === 'knowledge_vault') {
-      const sealed = deps.cipher.encrypt((input as { secretValue: string }).secretValue, id);
-      Object.assign(row, { secretCiphertext: sealed.ciphertext, secretKeyId: sealed.keyId });
-    }
-    return row;
-  });
+      now,
+      cipher: deps.cipher,
+    }),
+  );
   await em.insertMany(MemoryItem, rows);
   const records = rows.map((r) => ({ ...r, agent: { id: agent.id } }));
   await scheduleEmbeddings(deps.queues, deps.log, embeddable(def, records));
@@ -105,27 +73,17 @@ function recordChange(
   em: EntityManager,
   deps: MemoryDeps,
   item: MemoryItem,
-  operation: 'updated' | 'deleted',
-  before: Record<string, unknown> | null,
-  after: Record<string, unknown> | null,
+  change: Pick<HistoryEntry, 'operation' | 'before' | 'after'>,
 ) {
-  em.create(MemoryHistory, {
-    agent: item.agent.id,
-    user: item.user.id,
+  recordHistory(em, {
+    ...change,
+    agentId: item.agent.id,
+    userId: item.user.id,
     itemId: item.id,
     memoryType: item.memoryType,
-    operation,
-    before,
-    after,
-    job: deps.jobId ?? null,
+    jobId: deps.jobId ?? null,
     actor: deps.by ?? 'user',
   });
-}
-
-function sealSecret(deps: MemoryDeps, item: MemoryItem, secret: string) {
-  const sealed = deps.cipher.encrypt(secret, item.id);
-  item.secretCiphertext = sealed.ciphertext;
-  item.secretKeyId = sealed.keyId;
 }
 
 function embeddable(def: MemoryTypeDef, items: { id: string; updatedAt: Date }[]) {
@@ -177,18 +135,14 @@ export async function updateMemory<D extends MemoryTypeDef>(
 ): Promise<MemoryItem> {
   const item = await getMemory(em, actor, def, ref, { withContent: true, withSecret: true });
   const before = snapshotOf(item);
-  em.assign(item, def.toColumns(changes));
-  const secret = (changes as { secretValue?: string }).secretValue;
-  if (def.type === 'knowledge_vault' && secret !== undefined) sealSecret(deps, item, secret);
-  item.lastModified = stamp(deps, 'updated');
-  item.updatedAt = new Date();
-  if (def.embeddingText) {
-    // The text changed: the old vector no longer describes it. Text search still finds the item
-    // until the worker writes the new vector.
-    item.embedding = null;
-    item.embeddingModel = null;
-  }
-  recordChange(em, deps, item, 'updated', before, snapshotOf(item));
+  patchItem(em, item, {
+    def,
+    patch: changes,
+    lastModified: stamp(deps, 'updated'),
+    now: new Date(),
+    cipher: deps.cipher,
+  });
+  recordChange(em, deps, item, { operation: 'updated', before, after: snapshotOf(item) });
   await em.flush();
   await scheduleEmbeddings(deps.queues, deps.log, embeddable(def, [item]));
   return item;
@@ -205,7 +159,7 @@ export async function deleteMemory(
   const item = await getMemory(em, actor, def, ref, { withContent: true, withSecret: true });
   item.deletedAt = new Date();
   item.lastModified = stamp(deps, 'deleted');
-  recordChange(em, deps, item, 'deleted', snapshotOf(item), null);
+  recordChange(em, deps, item, { operation: 'deleted', before: snapshotOf(item), after: null });
   await em.flush();
 }
 

@@ -8,13 +8,13 @@ import {
   ZUpdateAgentRequest,
 } from '../../modules/agents/agent.schema.js';
 import {
-  createAgent,
   deleteAgent,
   getOwnedAgent,
   listAgents,
   toAgentResponse,
   updateAgent,
 } from '../../modules/agents/agent.service.js';
+import { createAgentWithCoreMemory } from '../../modules/memory/core.service.js';
 import { rest } from '../../rest/meta.js';
 import { authedProcedure, router } from '../init.js';
 
@@ -23,7 +23,9 @@ export const agentsRouter = router({
     .meta(rest('POST', '/agents', { tag: 'agents', summary: 'Create an agent', status: 201 }))
     .input(ZCreateAgentRequest)
     .output(ZAgentResponse)
-    .mutation(async ({ ctx, input }) => toAgentResponse(await createAgent(ctx.em, ctx.user, input))),
+    .mutation(async ({ ctx, input }) =>
+      toAgentResponse(await createAgentWithCoreMemory(ctx.em, ctx.user, input)),
+    ),
 
   get: authedProcedure
     .meta(rest('GET', '/agents/{id}', { tag: 'agents', summary: 'Get an agent' }))

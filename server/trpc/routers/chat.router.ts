@@ -4,14 +4,8 @@ import type { Context } from '../context.js';
 import { getOwnedAgent } from '../../modules/agents/agent.service.js';
 import { MEMORY_TYPES } from '../../modules/memory/memory.types.js';
 import { rest } from '../../rest/meta.js';
+import { ZChatSendRequest } from '../../modules/chat/chat.schema.js';
 import { authedProcedure, router } from '../init.js';
-
-export const ZChatSendRequest = z.object({
-  agentId: z.uuid(),
-  message: z.string().trim().min(1, 'required').max(32_000),
-  /** Extra facts for this turn only (page, locale, ...), shown to the model as context. */
-  context: z.record(z.string(), z.unknown()).nullish(),
-});
 
 const chatDeps = (ctx: Context): ChatDeps => ({
   env: ctx.services.chatEnv,

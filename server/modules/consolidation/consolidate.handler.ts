@@ -2,19 +2,19 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { AppError, AppErrorCode, publicErrorOf } from '../../server/errors.js';
-import type { EmbeddingScheduler } from '../../server/jobs/queues.js';
-import { createLlmProvider, type LlmEnv } from '../../server/llm/index.js';
-import { applyJob } from '../../server/modules/consolidation/apply.service.js';
-import { claimJob, recordJobFailure } from '../../server/modules/consolidation/jobs.service.js';
-import { publishMemoryEvent } from '../../server/modules/consolidation/memory-events.js';
-import { MemoryJob } from '../../server/modules/consolidation/memory-job.entity.js';
-import { User } from '../../server/modules/users/user.entity.js';
-import type { EmbeddingProvider } from '../../server/modules/embeddings/embedding.provider.js';
-import type { VaultCipher } from '../../server/modules/memory/vault-cipher.js';
-import { ZConsolidateJob } from '../../shared/jobs/index.js';
-import type { TMemoryJobEvent } from '../../shared/memory-events.js';
-import { runConsolidation } from '../consolidation/pipeline.js';
+import { AppError, AppErrorCode, publicErrorOf } from '../../errors.js';
+import type { EmbeddingScheduler } from '../../jobs/queues.js';
+import { createLlmProvider, type LlmEnv } from '../../llm/index.js';
+import { applyJob } from './apply.service.js';
+import { claimJob, recordJobFailure } from './jobs.service.js';
+import { publishMemoryEvent } from './memory-events.js';
+import { MemoryJob } from './memory-job.entity.js';
+import { User } from '../users/user.entity.js';
+import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
+import type { VaultCipher } from '../memory/vault-cipher.js';
+import { ZConsolidateJob } from '../../../shared/jobs/index.js';
+import type { TMemoryJobEvent } from '../../../shared/memory-events.js';
+import { runConsolidation } from './pipeline.js';
 
 export interface ConsolidateDeps {
   orm: MikroORM;
@@ -105,13 +105,12 @@ export function createConsolidateProcessor(deps: ConsolidateDeps) {
         em.getReference(User, row.user.id),
         input,
       );
-      const applied = await applyJob(
-        deps.orm.em.fork(),
-        deps.cipher,
-        { jobId: memoryJobId, agentId, userId: row.user.id },
-        result.staged,
-        result.usage,
-      );
+      const applied = await applyJob(deps.orm.em.fork(), {
+        cipher: deps.cipher,
+        target: { jobId: memoryJobId, agentId, userId: row.user.id },
+        staged: result.staged,
+        usage: result.usage,
+      });
       if (!applied.alreadyApplied) deps.embeddingScheduler.add(applied.toEmbed);
       deps.onUsage?.(agent.modelConfig.provider, result.usage);
       await publish({

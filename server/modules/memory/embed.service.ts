@@ -2,8 +2,8 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { toSql } from 'pgvector';
 import type { Logger } from 'pino';
 import { runNative } from '../../db/native.js';
-import { MEMORY_DEFS, recordFromRow } from '../memory/memory.registry.js';
-import type { EmbeddingProvider } from './embedding.provider.js';
+import { MEMORY_DEFS, recordFromRow } from './memory.registry.js';
+import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
 
 export interface PendingText {
   id: string;

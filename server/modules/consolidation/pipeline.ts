@@ -1,23 +1,24 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { LlmMessage, LlmProvider, LlmToolCall, LlmToolChoice } from '../../server/llm/types.js';
-import type { Agent } from '../../server/modules/agents/agent.entity.js';
-import type { JobUsage, StagedChange } from '../../server/modules/consolidation/apply.service.js';
-import type { JobInput } from '../../server/modules/consolidation/memory-job.entity.js';
-import type { EmbeddingProvider } from '../../server/modules/embeddings/embedding.provider.js';
-import { coreBlocksOf } from '../../server/modules/memory/core.service.js';
-import { MemoryItem } from '../../server/modules/memory/memory.entity.js';
-import { MEMORY_DEFS, type MemoryRecord } from '../../server/modules/memory/memory.registry.js';
-import type { MemoryType } from '../../server/modules/memory/memory.types.js';
-import { searchMemories } from '../../server/modules/memory/search.service.js';
-import type { VaultCipher } from '../../server/modules/memory/vault-cipher.js';
-import { Message } from '../../server/modules/messages/message.entity.js';
-import type { User } from '../../server/modules/users/user.entity.js';
-import type { MemoryKind } from '../../shared/memory-events.js';
+import type { LlmMessage, LlmProvider, LlmToolCall, LlmToolChoice } from '../../llm/types.js';
+import type { Agent } from '../agents/agent.entity.js';
+import type { JobUsage, StagedChange } from './apply.service.js';
+import type { JobInput } from './memory-job.entity.js';
+import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
+import { coreBlocksOf } from '../memory/core.service.js';
+import { appendedValue, overflowOf } from '../memory/core-block.entity.js';
+import { MemoryItem } from '../memory/memory.entity.js';
+import { MEMORY_DEFS, type MemoryRecord } from '../memory/memory.registry.js';
+import type { MemoryType } from '../memory/memory.types.js';
+import { searchMemories } from '../memory/search.service.js';
+import type { VaultCipher } from '../memory/vault-cipher.js';
+import { Message } from '../messages/message.entity.js';
+import type { User } from '../users/user.entity.js';
+import type { MemoryKind } from '../../../shared/memory-events.js';
 import { MANAGER_TOOLS, parseToolCall, type ToolArgs, toolDefinition, type ToolName } from './tools.js';
 
-const prompt = (file: string) => readFileSync(new URL(`../prompts/${file}`, import.meta.url), 'utf8');
+const prompt = (file: string) => readFileSync(new URL(`./prompts/${file}`, import.meta.url), 'utf8');
 const META_PROMPT = prompt('meta_memory_manager.md');
 const MANAGER_PROMPT = prompt('memory_manager.md');
 const PURPOSES = JSON.parse(prompt('purposes.json')) as Record<MemoryKind, string>;
@@ -280,12 +281,9 @@ export async function runConsolidation(
         const block = blocks.get(a.label);
         if (!block) return fail(`no core block "${a.label}"; blocks: ${[...blocks.keys()].join(', ')}`);
         const append = parsed.name === 'core_memory_append';
-        const value = append ? (block.value ? `${block.value}\n${a.content}` : a.content) : a.content;
-        if (value.length > block.limit) {
-          return fail(
-            `block "${a.label}" has ${block.limit - block.value.length} of ${block.limit} characters left; this would make it ${value.length}. Rewrite it shorter instead.`,
-          );
-        }
+        const value = append ? appendedValue(block.value, a.content) : a.content;
+        const overflow = overflowOf({ label: a.label, limit: block.limit }, block.value, value);
+        if (overflow) return fail(`${overflow}. Rewrite it shorter instead.`);
         block.value = value;
         staged.push({
           kind: 'core',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { LlmTool } from '../../server/llm/types.js';
-import { MEMORY_KINDS, type MemoryKind } from '../../shared/memory-events.js';
-import { SENSITIVITY_LEVELS } from '../../server/modules/memory/memory.types.js';
+import type { LlmTool } from '../../llm/types.js';
+import { MEMORY_KINDS, type MemoryKind } from '../../../shared/memory-events.js';
+import { SENSITIVITY_LEVELS } from '../memory/memory.types.js';
 
 /**
  * The memory managers' tools: each one's arguments as a zod schema (the one definition: the JSON

@@ -8,7 +8,6 @@ import {
   MEMORY_KINDS,
   type MemoryKind,
 } from '../../../shared/memory-events.js';
-import { MemoryJob } from './memory-job.entity.js';
 
 /**
  * The audit trail of memory changes: one row per change, with the item before and after. A vault
@@ -39,9 +38,10 @@ export class MemoryHistory extends BaseEntity<'before' | 'after' | 'job'> {
   @Property({ type: 'json', columnType: 'jsonb', nullable: true })
   after: Record<string, unknown> | null = null;
 
-  @ManyToOne({ entity: () => MemoryJob, ref: true, nullable: true, deleteRule: 'set null' })
+  /** The consolidation job that made the change (named, not imported: memory does not depend on it). */
+  @ManyToOne({ entity: 'MemoryJob', ref: true, nullable: true, deleteRule: 'set null' })
   @Index()
-  job: Ref<MemoryJob> | null = null;
+  job: Ref<{ id: string }> | null = null;
 
   /** Who made the change: a memory manager (`semantic_memory_manager`, ...) or `user`. */
   @Property({ type: 'string', length: 64 })

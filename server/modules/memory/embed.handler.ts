@@ -1,6 +1,6 @@
 import { type Job, UnrecoverableError } from 'bullmq';
-import { ZEmbedJob } from '../../shared/jobs/index.js';
-import type { EmbedBatcher } from '../../server/modules/embeddings/embed.service.js';
+import { ZEmbedJob } from '../../../shared/jobs/index.js';
+import type { EmbedBatcher } from './embed.service.js';
 
 export interface EmbedResult {
   requested: number;
