@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash scripts/ensure-deps.sh
+bash scripts/setup.sh
 eval "$(bash scripts/services.sh)"
 
 if [[ ! -f .env ]]; then

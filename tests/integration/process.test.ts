@@ -1,4 +1,7 @@
 import http from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -134,6 +137,62 @@ describe('scripts/services.sh', () => {
     });
     expect(redis.code).toBe(1);
     expect(redis.stderr).toContain('REDIS_URL (redis://127.0.0.1:1/0) does not answer');
+  });
+});
+
+/**
+ * A machine whose PostgreSQL does not answer, seen through stand-ins for its tools: `psql` answers
+ * only once `pg_ctlcluster start` has run, and every call to the cluster tools is logged.
+ */
+function machineWithStoppedPostgres() {
+  const dir = mkdtempSync(join(tmpdir(), 'mirix-services-'));
+  const log = join(dir, 'calls.log');
+  const tool = (name: string, body: string) =>
+    writeFileSync(join(dir, name), `#!/usr/bin/env bash\necho "${name} $*" >> "${log}"\n${body}\n`, {
+      mode: 0o755,
+    });
+  tool('psql', `grep -q "pg_ctlcluster .*start" "${log}"`);
+  tool('pg_lsclusters', 'echo "15 main 5432 down postgres /var/lib/postgresql/15/main"');
+  tool('pg_ctlcluster', 'exit 0');
+  tool('docker', 'exit 1');
+  tool('apt-get', 'exit 0');
+  const run = (owned: boolean) =>
+    runCommand('bash', ['scripts/services.sh'], {
+      PATH: `${dir}:${process.env.PATH ?? ''}`,
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      MIRIX_PG_OWNED_CONF: owned ? log : join(dir, 'absent.conf'),
+    });
+  const calls = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+  return { run, calls, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+describe('scripts/services.sh on a stopped PostgreSQL', () => {
+  it('leaves a PostgreSQL that scripts/setup.sh did not install alone, and says to run the set-up', async () => {
+    const machine = machineWithStoppedPostgres();
+    try {
+      const res = await machine.run(false);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain('npm run setup');
+      expect(machine.calls()).not.toMatch(/pg_ctlcluster|apt-get/);
+    } finally {
+      machine.cleanup();
+    }
+  });
+
+  it('starts the cluster scripts/setup.sh installed, without reconfiguring or restarting it', async () => {
+    const machine = machineWithStoppedPostgres();
+    try {
+      const res = await machine.run(true);
+      expect(res.stderr).toContain('starting PostgreSQL 15/main');
+      expect(res.code).toBe(0);
+      expect(res.stdout).toContain('export DATABASE_URL=');
+      const calls = machine.calls();
+      expect(calls).toContain('pg_ctlcluster 15 main start');
+      expect(calls).not.toMatch(/restart|apt-get|alter system/i);
+    } finally {
+      machine.cleanup();
+    }
   });
 });
 
