@@ -24,7 +24,7 @@ debian_root() { [[ -r /etc/debian_version && $(id -u) -eq 0 ]]; }
 apt_install() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends "$@" >&2
+  apt-get install -y -qq "$@" >&2
 }
 
 # ---- PostgreSQL + pgvector and Redis --------------------------------------------------------
@@ -37,9 +37,10 @@ elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
 else
   debian_root || die "no DATABASE_URL/REDIS_URL that answer, no Docker engine, and not Debian as root: start PostgreSQL 15+ with pgvector and Redis 7, then set DATABASE_URL and REDIS_URL."
   if [[ ! -x $PG_BIN/postgres ]]; then
-    log "installing postgresql-15 (apt)"
-    apt_install postgresql-15 postgresql-server-dev-15 build-essential
+    log "installing postgresql-15, postgresql-server-dev-15 and redis-server (apt)"
+    apt_install postgresql-15 postgresql-server-dev-15 redis-server build-essential
     pg_lsclusters -h | awk '$1 == "15" && $2 == "main"' | grep -q . || pg_createcluster 15 main --port "$PG_PORT" >&2
+    mkdir -p "$(dirname "$PG_OWNED_CONF")"
     # Owned from here on: the tuning below goes into this file (Debian's postgresql.conf includes conf.d).
     printf '# Written by MIRIX-TS scripts/setup.sh, which installed this cluster.\n' >"$PG_OWNED_CONF"
   fi
@@ -111,6 +112,6 @@ command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 if ((${#missing[@]})); then
   debian_root || die "the tests need: ${missing[*]} (Debian: apt-get install ${missing[*]})"
   log "installing ${missing[*]} (apt)"
-  apt_install "${missing[@]}"
+  apt_install --no-install-recommends "${missing[@]}"
 fi
 log "done"
