@@ -9,8 +9,10 @@
 #   3. the programs the test suite runs besides Node: docker-compose (validates the Compose file)
 #      and Chromium (the web app's end-to-end tests).
 #
-# A PostgreSQL this script did not install is never reconfigured or restarted: it owns only a
-# cluster whose conf.d holds its file (mirix-dev.conf), which it writes right after installing.
+# It owns the cluster it installs, or the stopped one that came with the machine, and marks it with a
+# file in its conf.d (mirix-dev.conf) that holds its settings. A running PostgreSQL it does not own
+# gets a role and database but is never reconfigured or restarted; scripts/services.sh (npm test)
+# starts only an owned cluster.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/dev-services.sh
@@ -42,10 +44,27 @@ else
     pg_lsclusters -h | awk '$1 == "15" && $2 == "main"' | grep -q . || pg_createcluster 15 main --port "$PG_PORT" >&2
     mkdir -p "$(dirname "$PG_OWNED_CONF")"
     # Owned from here on: the tuning below goes into this file (Debian's postgresql.conf includes conf.d).
-    printf '# Written by MIRIX-TS scripts/setup.sh, which installed this cluster.\n' >"$PG_OWNED_CONF"
+    printf '# Written by MIRIX-TS scripts/setup.sh, which set up this cluster.\n' >"$PG_OWNED_CONF"
   fi
-  pg_owned || die "PostgreSQL 15 is installed here, but not by this script, so it stays as it is: set DATABASE_URL to a database on it (a role allowed to CREATE EXTENSION vector and CREATE DATABASE), and REDIS_URL."
+  if ! pg_owned; then
+    if pg_online; then
+      # Someone runs this cluster: it gets the role, database and extension, but no new settings
+      # and no restart.
+      log "PostgreSQL 15/main runs and this script did not set it up: using it without tuning or a restart (docs/deployment.md lists the settings memory search wants)"
+    else
+      # A stopped cluster that came with the machine (Debian images ship one): set-up was asked
+      # for, so it becomes this script's, and its settings go in one file that undoes them when deleted.
+      pg_lsclusters -h | awk '$1 == "15" && $2 == "main"' | grep -q . || pg_createcluster 15 main --port "$PG_PORT" >&2
+      log "setting up the stopped PostgreSQL 15/main that came with this machine: its MIRIX settings go in $PG_OWNED_CONF (delete it to undo them)"
+      mkdir -p "$(dirname "$PG_OWNED_CONF")"
+      printf '# Written by MIRIX-TS scripts/setup.sh, which set up this cluster.\n' >"$PG_OWNED_CONF"
+    fi
+  fi
   command -v redis-server >/dev/null 2>&1 || { log "installing redis-server (apt)"; apt_install redis-server; }
+  command -v make >/dev/null 2>&1 && [[ -f /usr/include/postgresql/15/server/postgres.h ]] || {
+    log "installing postgresql-server-dev-15 and build-essential (apt), to build pgvector"
+    apt_install postgresql-server-dev-15 build-essential
+  }
 
   if [[ ! -f $PG_EXT_DIR/vector.control ]]; then
     log "building pgvector from Debian's source package (bookworm ships no binary)"
@@ -74,20 +93,22 @@ SRC
   # buffers, and JIT compilation only adds latency to short queries. A restart when they change.
   mem_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
   shared_mb=$((mem_kb / 4 / 1024)); ((shared_mb > 2048)) && shared_mb=2048; ((shared_mb < 128)) && shared_mb=128
-  tuning=$(printf '%s\n' "# Written by MIRIX-TS scripts/setup.sh, which installed this cluster." \
+  tuning=$(printf '%s\n' "# Written by MIRIX-TS scripts/setup.sh, which set up this cluster." \
     "shared_buffers = '${shared_mb}MB'" "jit = off" "random_page_cost = 1.1" "work_mem = '16MB'" \
     "maintenance_work_mem = '512MB'")
-  changed=0
-  if [[ "$(cat "$PG_OWNED_CONF")" != "$tuning" ]]; then
-    printf '%s\n' "$tuning" >"$PG_OWNED_CONF"
-    changed=1
-  fi
-  if ! pg_online; then
-    log "starting PostgreSQL 15/main"
-    pg_ctlcluster 15 main start >&2
-  elif ((changed)); then
-    log "tuning PostgreSQL (shared_buffers=${shared_mb}MB, jit=off): restarting it"
-    pg_ctlcluster 15 main restart >&2
+  if pg_owned; then
+    changed=0
+    if [[ "$(cat "$PG_OWNED_CONF")" != "$tuning" ]]; then
+      printf '%s\n' "$tuning" >"$PG_OWNED_CONF"
+      changed=1
+    fi
+    if ! pg_online; then
+      log "starting PostgreSQL 15/main"
+      pg_ctlcluster 15 main start >&2
+    elif ((changed)); then
+      log "tuning PostgreSQL (shared_buffers=${shared_mb}MB, jit=off): restarting it"
+      pg_ctlcluster 15 main restart >&2
+    fi
   fi
   wait_for "PostgreSQL" runuser -u postgres -- psql -p "$PG_PORT" -Atqc 'select 1'
 

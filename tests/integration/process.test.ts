@@ -141,37 +141,61 @@ describe('scripts/services.sh', () => {
 });
 
 /**
- * A machine whose PostgreSQL does not answer, seen through stand-ins for its tools: `psql` answers
- * only once `pg_ctlcluster start` has run, and every call to the cluster tools is logged.
+ * This machine with stand-ins for its cluster tools: the PostgreSQL 15/main cluster is `down` or
+ * `online` as given (down until `pg_ctlcluster start` has run), `psql` answers while it runs (over
+ * a URL only if the development role exists), and every call to these tools is logged.
+ * The packages themselves are real: the set-up script runs after `npm run setup` has installed them.
  */
-function machineWithStoppedPostgres() {
+function machineWithPostgres(status: 'down' | 'online', opts: { roleExists: boolean }) {
   const dir = mkdtempSync(join(tmpdir(), 'mirix-services-'));
   const log = join(dir, 'calls.log');
+  const started = `{ [[ ${status} == online ]] || grep -q "pg_ctlcluster .*start" "${log}"; }`;
   const tool = (name: string, body: string) =>
     writeFileSync(join(dir, name), `#!/usr/bin/env bash\necho "${name} $*" >> "${log}"\n${body}\n`, {
       mode: 0o755,
     });
-  tool('psql', `grep -q "pg_ctlcluster .*start" "${log}"`);
-  tool('pg_lsclusters', 'echo "15 main 5432 down postgres /var/lib/postgresql/15/main"');
+  tool(
+    'psql',
+    [
+      // Over a URL: as the development role.
+      `case "$*" in *postgresql://*) ${opts.roleExists ? started : 'false'}; exit ;; esac`,
+      `${started} || exit 2`,
+      // The set-up's statements come on stdin.
+      `[[ "$*" != *ON_ERROR_STOP* ]] || cat >/dev/null`,
+      // The development database does not exist yet either.
+      `[[ "$*" == *pg_database* ]] || echo 1`,
+    ].join('\n'),
+  );
+  tool('runuser', 'while [[ $1 != -- ]]; do shift; done; shift; "$@"');
+  tool('createdb', 'exit 0');
+  tool('pg_createcluster', 'exit 0');
+  tool(
+    'pg_lsclusters',
+    `if ${started}; then s=online; else s=down; fi; echo "15 main 5432 $s postgres /var/lib/postgresql/15/main"`,
+  );
   tool('pg_ctlcluster', 'exit 0');
   tool('docker', 'exit 1');
-  tool('apt-get', 'exit 0');
-  const run = (owned: boolean) =>
-    runCommand('bash', ['scripts/services.sh'], {
+  tool('apt-get', 'exit 1');
+  const ownedConf = join(dir, 'mirix-dev.conf');
+  const run = (script: 'services' | 'setup', owned: boolean) => {
+    if (owned) writeFileSync(ownedConf, '# Written by MIRIX-TS scripts/setup.sh, which set up this cluster.\n');
+    return runCommand('bash', [`scripts/${script}.sh`], {
       PATH: `${dir}:${process.env.PATH ?? ''}`,
       DATABASE_URL: '',
       REDIS_URL: '',
-      MIRIX_PG_OWNED_CONF: owned ? log : join(dir, 'absent.conf'),
+      MIRIX_PG_OWNED_CONF: ownedConf,
     });
+  };
   const calls = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
-  return { run, calls, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const settings = () => (existsSync(ownedConf) ? readFileSync(ownedConf, 'utf8') : undefined);
+  return { run, calls, settings, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 describe('scripts/services.sh on a stopped PostgreSQL', () => {
-  it('leaves a PostgreSQL that scripts/setup.sh did not install alone, and says to run the set-up', async () => {
-    const machine = machineWithStoppedPostgres();
+  it('leaves a PostgreSQL that scripts/setup.sh did not set up alone, and says to run the set-up', async () => {
+    const machine = machineWithPostgres('down', { roleExists: true });
     try {
-      const res = await machine.run(false);
+      const res = await machine.run('services', false);
       expect(res.code).toBe(1);
       expect(res.stderr).toContain('npm run setup');
       expect(machine.calls()).not.toMatch(/pg_ctlcluster|apt-get/);
@@ -180,16 +204,51 @@ describe('scripts/services.sh on a stopped PostgreSQL', () => {
     }
   });
 
-  it('starts the cluster scripts/setup.sh installed, without reconfiguring or restarting it', async () => {
-    const machine = machineWithStoppedPostgres();
+  it('starts the cluster scripts/setup.sh set up, without reconfiguring or restarting it', async () => {
+    const machine = machineWithPostgres('down', { roleExists: true });
     try {
-      const res = await machine.run(true);
+      const res = await machine.run('services', true);
       expect(res.stderr).toContain('starting PostgreSQL 15/main');
       expect(res.code).toBe(0);
       expect(res.stdout).toContain('export DATABASE_URL=');
       const calls = machine.calls();
       expect(calls).toContain('pg_ctlcluster 15 main start');
       expect(calls).not.toMatch(/restart|apt-get|alter system/i);
+    } finally {
+      machine.cleanup();
+    }
+  });
+});
+
+describe('scripts/setup.sh with PostgreSQL already on the machine', () => {
+  it('sets up the stopped cluster that came with the machine: its settings in one file, started once', async () => {
+    const machine = machineWithPostgres('down', { roleExists: false });
+    try {
+      const res = await machine.run('setup', false);
+      expect(res.stderr).toContain('setting up the stopped PostgreSQL 15/main');
+      expect(res.code).toBe(0);
+      expect(machine.settings()).toMatch(/^shared_buffers = '\d+MB'$/m);
+      expect(machine.settings()).toContain('jit = off');
+      const calls = machine.calls();
+      expect(calls.match(/pg_ctlcluster 15 main start/g)).toHaveLength(1);
+      expect(calls).not.toMatch(/restart|apt-get/);
+      expect(calls).toContain('psql -p 5432 -v ON_ERROR_STOP=1');
+      expect(calls).toContain('createdb -p 5432 -O mirix mirix_dev');
+    } finally {
+      machine.cleanup();
+    }
+  });
+
+  it('gives a running cluster it did not set up a role and a database, but no settings and no restart', async () => {
+    const machine = machineWithPostgres('online', { roleExists: false });
+    try {
+      const res = await machine.run('setup', false);
+      expect(res.stderr).toContain('using it without tuning or a restart');
+      expect(res.code).toBe(0);
+      expect(machine.settings()).toBeUndefined();
+      const calls = machine.calls();
+      expect(calls).not.toMatch(/pg_ctlcluster|apt-get/);
+      expect(calls).toContain('createdb -p 5432 -O mirix mirix_dev');
     } finally {
       machine.cleanup();
     }
