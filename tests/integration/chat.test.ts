@@ -2,7 +2,9 @@ import { Queue } from 'bullmq';
 import { MemoryJob } from '../../server/modules/consolidation/memory-job.entity.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { failAbandonedTurns, historyWindow, messageKey } from '../../server/modules/chat/turn.store.js';
+import { failAbandonedTurns, messageKey } from '../../server/modules/chat/turn.store.js';
+import { Agent } from '../../server/modules/agents/agent.entity.js';
+import { CoreMemoryBlock } from '../../server/modules/memory/core-block.entity.js';
 import { coreBlockValues } from '../../server/modules/memory/core.service.js';
 import { Message } from '../../server/modules/messages/message.entity.js';
 import { User } from '../../server/modules/users/user.entity.js';
@@ -10,7 +12,7 @@ import { workerRedisOptions } from '../../server/redis.js';
 import { QUEUES } from '../../shared/jobs/index.js';
 import { type ChatHarness, startChatHarness } from '../support/chat-harness.js';
 import type { FakeAnthropic } from '../support/fake-anthropic.js';
-import type { FakeOpenAI } from '../support/fake-openai.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
 import { createMirixClient } from '../../client/index.js';
 import { expectTRPCError, signUp, startTestServer, type TestServer } from '../support/server.js';
 
@@ -331,26 +333,55 @@ describe('chat.send errors', () => {
     expect(openaiFake.chatRequests).toHaveLength(asked);
   });
 
-  it("reads nothing of another user's agent for the prompt, even before the ownership check", async () => {
-    // A turn's reads start alongside the agent lookup: each statement is scoped to the caller.
-    const alice = await signUp(server, 'scopealice');
-    const bob = await signUp(server, 'scopebob');
-    const agent = await alice.client.agents.create.mutate({ name: 'private' });
-    openaiFake.replies.push({ text: 'secret answer' });
-    await alice.client.chat.send.mutate({ agentId: agent.id, message: 'secret question' });
+  it("answers NOT_FOUND for another user's agent before reading any of it for the prompt", async () => {
+    // The turn's first read is the memory search, which embeds the message: an embedder that
+    // counts requests shows whether any read started.
+    const embedder = await startFakeOpenAI({ dim: 768 });
+    const own = await startTestServer({
+      env: {
+        OPENAI_BASE_URL: openaiFake.url,
+        OPENAI_API_KEY: 'sk-test',
+        EMBEDDING_PROVIDER: 'openai',
+        EMBEDDING_BASE_URL: embedder.url,
+        EMBEDDING_API_KEY: 'sk-test',
+      },
+    });
+    try {
+      const alice = await signUp(own, 'scopealice');
+      const bob = await signUp(own, 'scopebob');
+      const agent = await alice.client.agents.create.mutate({ name: 'private' });
+      await alice.client.chat.send.mutate({ agentId: agent.id, message: 'secret question' });
+      const afterOwnTurn = embedder.embeddingBatches.length;
+      expect(afterOwnTurn).toBeGreaterThan(0);
+
+      const asked = openaiFake.chatRequests.length;
+      await expectTRPCError(
+        bob.client.chat.send.mutate({ agentId: agent.id, message: 'what is the secret?' }),
+        'NOT_FOUND',
+        404,
+      );
+      await expectTRPCError(
+        bob.client.memory.search.query({ agentId: agent.id, query: 'secret' }),
+        'NOT_FOUND',
+        404,
+      );
+      expect(embedder.embeddingBatches).toHaveLength(afterOwnTurn);
+      expect(openaiFake.chatRequests).toHaveLength(asked);
+      expect(await own.orm.em.fork().count(Message, { agent: agent.id })).toBe(2);
+    } finally {
+      await own.close();
+      await embedder.close();
+    }
+  });
+
+  it('gives an agent missing its default core blocks the blocks on its first turn', async () => {
+    const { client, user } = await signUp(server, 'coreless');
+    const agent = await client.agents.create.mutate({ name: 'coreless' });
     const em = server.orm.em.fork();
-    const bobUser = await em.findOneOrFail(User, bob.user.id);
-    expect(await historyWindow(em, bob.user.id, agent.id, messageKey().id, 10)).toEqual([]);
-    const notOwned = Promise.reject(new Error('not owned'));
-    notOwned.catch(() => {});
-    // Bob has no blocks on Alice's agent: the fallback that creates them waits for ownership.
-    await expect(coreBlockValues(em, bobUser, agent.id, notOwned)).rejects.toThrow('not owned');
-    const aliceUser = await em.findOneOrFail(User, alice.user.id);
-    expect(await historyWindow(em, alice.user.id, agent.id, messageKey().id, 10)).toHaveLength(2);
-    expect((await coreBlockValues(em, aliceUser, agent.id, notOwned)).map((b) => b.label)).toEqual([
-      'persona',
-      'human',
-    ]);
+    await em.nativeDelete(CoreMemoryBlock, { agent: agent.id });
+    const owner = await em.findOneOrFail(User, user.id);
+    const loaded = await em.findOneOrFail(Agent, agent.id);
+    expect((await coreBlockValues(em, owner, loaded)).map((b) => b.label)).toEqual(['persona', 'human']);
   });
 
   it('answers PRECONDITION_FAILED naming the variables when no provider is configured', async () => {

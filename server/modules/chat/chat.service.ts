@@ -57,45 +57,39 @@ export interface ChatTurnResult {
   usage: LlmUsage | null;
 }
 
+/** A turn whose agent the actor owns, and whose user message is saved. */
+interface Turn {
+  actor: User;
+  agent: Agent;
+  input: ChatTurnInput;
+  userMessage: MessageKey;
+}
+
 /**
  * What a turn's prompt reads: the conversation's last messages, the core blocks and, per type, the
- * memories `memory.search` ranks highest for the message. Every statement is scoped to the actor
- * in its own SQL, so these reads start alongside the agent's ownership check (`owned`) instead of
- * after it; when that check fails their results are dropped unread. They run side by side on one
+ * memories `memory.search` ranks highest for the message. They run side by side on one
  * EntityManager: plain statements, no unit of work.
  */
-async function retrieve(
-  em: EntityManager,
-  actor: User,
-  deps: ChatDeps,
-  input: ChatTurnInput,
-  current: MessageKey,
-  owned: Promise<Agent>,
-) {
+async function retrieve(em: EntityManager, deps: ChatDeps, { actor, agent, input, userMessage }: Turn) {
   const k = deps.env.CHAT_MEMORY_TOP_K;
   const search = { embeddings: deps.embeddings, log: deps.log };
-  const { agentId, message } = input;
   const [history, core, relevant, recent] = await Promise.all([
-    historyWindow(em, actor.id, agentId, current.id, deps.env.CHAT_HISTORY_MESSAGES),
-    coreBlockValues(em, actor, agentId, owned),
+    historyWindow(em, actor.id, agent.id, userMessage.id, deps.env.CHAT_HISTORY_MESSAGES),
+    coreBlockValues(em, actor, agent),
     k > 0
-      ? searchMemories(
-          em,
-          actor,
-          search,
+      ? searchMemories(em, {
+          agent,
           // Enough fused candidates for k of each type in the usual mixes.
-          { agentId, query: message, limit: Math.min(50, k * 5), explain: false },
-          { agentChecked: true },
-        )
+          input: { agentId: agent.id, query: input.message, limit: Math.min(50, k * 5), explain: false },
+          deps: search,
+        })
       : { hits: [] },
     k > 0
-      ? searchMemories(
-          em,
-          actor,
-          search,
-          { agentId, query: '', types: ['episodic'], limit: k, explain: false },
-          { agentChecked: true },
-        )
+      ? searchMemories(em, {
+          agent,
+          input: { agentId: agent.id, query: '', types: ['episodic'], limit: k, explain: false },
+          deps: search,
+        })
       : { hits: [] },
   ]);
   // The k best of each type, in rank order; only those become summaries (the fused search returns
@@ -144,9 +138,10 @@ export async function sendMessage(
   deps: ChatDeps,
   input: ChatTurnInput,
 ): Promise<ChatTurnResult> {
-  const { agent, userMessage, prepared } = await startTurn(em, actor, deps, input);
+  const turn = await startTurn(em, actor, input);
+  const { agent, userMessage } = turn;
   try {
-    const { provider, prompt, used } = await prepared;
+    const { provider, prompt, used } = await prepareTurn(em, deps, turn);
     const asked = performance.now();
     const completion = await provider.complete(prompt, { params: llmParams(agent) });
     deps.timing?.('llm', performance.now() - asked);
@@ -169,34 +164,22 @@ export async function sendMessage(
 }
 
 /**
- * Saves the user's message in the statement that checks the agent is the actor's (one round trip),
- * while the prompt's reads run (`retrieved`, scoped to the actor in their own SQL). Whatever happens
- * next, the message is not lost: the provider is called only after startTurn resolves. `prepared`
- * never rejects unhandled.
+ * Saves the user's message in the statement that checks the agent is the actor's (one round trip):
+ * a turn for someone else's agent is NOT_FOUND before anything of it is read. From here on the
+ * message is not lost, whatever happens next.
  */
-async function startTurn(em: EntityManager, actor: User, deps: ChatDeps, input: ChatTurnInput) {
+async function startTurn(em: EntityManager, actor: User, input: ChatTurnInput): Promise<Turn> {
   const userMessage = messageKey();
-  const owned = saveUserMessage(em, userMessage, input.agentId, actor.id, input.message).then((row) => {
-    if (!row) throw notFound('Agent');
-    return em.map(Agent, row);
-  });
-  const retrieved = retrieve(em, actor, deps, input, userMessage, owned);
-  retrieved.catch(() => {});
-  const agent = await owned;
-  const prepared = prepareTurn(deps, agent, input, retrieved);
-  prepared.catch(() => {});
-  return { agent, userMessage, prepared };
+  const row = await saveUserMessage(em, userMessage, input.agentId, actor.id, input.message);
+  if (!row) throw notFound('Agent');
+  return { actor, agent: em.map(Agent, row), input, userMessage };
 }
 
 /** Provider, retrieved memories and the assembled prompt for a turn. */
-async function prepareTurn(
-  deps: ChatDeps,
-  agent: Agent,
-  input: ChatTurnInput,
-  retrieved: ReturnType<typeof retrieve>,
-) {
+async function prepareTurn(em: EntityManager, deps: ChatDeps, turn: Turn) {
+  const { agent, input } = turn;
   const provider = createLlmProvider(agent.modelConfig.provider, deps.env);
-  const { history, core, memories } = await retrieved;
+  const { history, core, memories } = await retrieve(em, deps, turn);
   const prompt = buildPrompt({
     systemPrompt: agent.systemPrompt,
     now: new Date(),
@@ -292,7 +275,8 @@ export async function* streamMessage(
   input: ChatTurnInput,
   signal?: AbortSignal,
 ): AsyncGenerator<ChatStreamEvent> {
-  const { agent, userMessage, prepared } = await startTurn(em, actor, deps, input);
+  const turn = await startTurn(em, actor, input);
+  const { agent, userMessage } = turn;
   yield { type: 'start', agentId: agent.id, userMessageId: userMessage.id, timestamp: new Date() };
   yield { type: 'thinking' };
   let text = '';
@@ -300,7 +284,7 @@ export async function* streamMessage(
   // an event was being delivered) is saved as interrupted in `finally`.
   let settled = false;
   try {
-    const { provider, prompt, used } = await prepared;
+    const { provider, prompt, used } = await prepareTurn(em, deps, turn);
     yield { type: 'memories', items: used };
     let usage: LlmUsage | null = null;
     for await (const event of provider.stream(prompt, { params: llmParams(agent), signal })) {

@@ -145,13 +145,11 @@ export async function runConsolidation(
   const related = async (types: MemoryType[], limit: number) =>
     query
       ? (
-          await searchMemories(
-            em.fork(),
-            owner,
-            search,
-            { agentId: agent.id, query, types, limit, explain: false },
-            { agentChecked: true },
-          )
+          await searchMemories(em.fork(), {
+            agent,
+            input: { agentId: agent.id, query, types, limit, explain: false },
+            deps: search,
+          })
         ).hits.map((h) => h.item)
       : [];
 
@@ -264,13 +262,11 @@ export async function runConsolidation(
             results: [...(await core()).entries()].map(([label, b]) => ({ label, value: b.value })),
           });
         }
-        const hits = await searchMemories(
-          em.fork(),
-          owner,
-          search,
-          { agentId: agent.id, query: a.query, types: [kind], limit: 10, explain: false },
-          { agentChecked: true },
-        );
+        const hits = await searchMemories(em.fork(), {
+          agent,
+          input: { agentId: agent.id, query: a.query, types: [kind], limit: 10, explain: false },
+          deps: search,
+        });
         return ok({ results: hits.hits.map((h) => describe(h.item).slice(2)) });
       }
 

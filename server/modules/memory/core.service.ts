@@ -71,24 +71,21 @@ export async function coreBlocksOf(em: EntityManager, actor: User, agent: Agent)
 
 /**
  * Just the labels and values, in order, for a prompt: one prepared statement on every chat turn,
- * scoped to the actor's blocks, with no unit of work (so it may run beside other reads, and before
- * the agent's ownership is known). An agent still missing a default block gets it through
- * `coreBlocksOf` once `owned` confirms the agent.
+ * with no unit of work (so it may run beside other reads). `agent` is the actor's, resolved by the
+ * caller. An agent still missing a default block gets it through `coreBlocksOf`.
  */
 export async function coreBlockValues(
   em: EntityManager,
   actor: User,
-  agentId: string,
-  owned: Promise<Agent>,
+  agent: Agent,
 ): Promise<{ label: string; value: string }[]> {
   const rows = await runNative<{ label: string; value: string }>(
     em,
     `select label, value from core_memory_blocks
      where agent_id = $1 and user_id = $2 and deleted_at is null order by created_at, id`,
-    [agentId, actor.id],
+    [agent.id, actor.id],
   );
   if (DEFAULT_CORE_LABELS.every((label) => rows.some((r) => r.label === label))) return rows;
-  const agent = await owned;
   return (await coreBlocksOf(em.fork(), actor, agent)).map((b) => ({ label: b.label, value: b.value }));
 }
 

@@ -1,9 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { toSql } from 'pgvector';
 import type { Logger } from 'pino';
-import { getOwnedAgent } from '../agents/agent.service.js';
+import type { Agent } from '../agents/agent.entity.js';
 import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
-import type { User } from '../users/user.entity.js';
 import type { TSearchMethod, TSearchRequest } from './memory.schema.js';
 import { type MemoryRecord, recordFromRow } from './memory.registry.js';
 import { runNative } from '../../db/native.js';
@@ -382,28 +381,26 @@ export interface SearchDeps {
   weights?: Record<TSearchMethod, number>;
 }
 
+export interface SearchOptions {
+  /** An agent the caller has resolved as the actor's (getOwnedAgent): search reads only its memories. */
+  agent: Agent;
+  input: TSearchRequest;
+  deps: SearchDeps;
+}
+
 /**
- * Hybrid search over an agent's memories. A failing embedding provider degrades the search to
- * the text signals instead of failing it; `methods` in the result says what actually ran.
+ * Hybrid search over an owned agent's memories. A failing embedding provider degrades the search
+ * to the text signals instead of failing it; `methods` in the result says what actually ran.
  */
 export async function searchMemories(
   em: EntityManager,
-  actor: User,
-  deps: SearchDeps,
-  input: TSearchRequest,
-  opts: { agentChecked?: boolean } = {},
+  { agent, input, deps }: SearchOptions,
 ): Promise<{ hits: SearchHit[]; methods: TSearchMethod[] }> {
   const types = input.types ?? [...MEMORY_TYPES];
-  // Ownership is enforced inside the search statements; only an empty result needs the check
-  // that tells "no matches" from "no such agent" (unless the caller has just made it).
-  const ensureAgent = async <T>(hits: T[]) => {
-    if (hits.length === 0 && !opts.agentChecked) await getOwnedAgent(em, actor, input.agentId);
-    return hits;
-  };
   const query = input.query.trim();
 
   if (!query) {
-    const params: unknown[] = [input.agentId, actor.id, pgTextArray(types)];
+    const params: unknown[] = [agent.id, agent.owner.id, pgTextArray(types)];
     const p = (value: unknown) => `$${params.push(value)}`;
     const from = input.timeRange?.from
       ? `and coalesce(m.occurred_at, m.created_at) >= ${p(input.timeRange.from)}`
@@ -421,13 +418,11 @@ export async function searchMemories(
       params,
     );
     return {
-      hits: await ensureAgent(
-        rows.map((r) => ({
-          item: recordFromRow(r),
-          score: 0,
-          signals: { vector: null, fulltext: null, trigram: null },
-        })),
-      ),
+      hits: rows.map((r) => ({
+        item: recordFromRow(r),
+        score: 0,
+        signals: { vector: null, fulltext: null, trigram: null },
+      })),
       methods: [],
     };
   }
@@ -451,11 +446,11 @@ export async function searchMemories(
     }
     if (!vector) wanted.delete('vector');
   }
-  if (wanted.size === 0) return { hits: await ensureAgent([]), methods: [] };
+  if (wanted.size === 0) return { hits: [], methods: [] };
 
   const result = await runFusedSearch((st) => runNative(em, st.sql, st.params), {
-    agentId: input.agentId,
-    userId: actor.id,
+    agentId: agent.id,
+    userId: agent.owner.id,
     types,
     from: input.timeRange?.from ?? null,
     to: input.timeRange?.to ?? null,
@@ -469,9 +464,7 @@ export async function searchMemories(
     limit: input.limit,
   });
   return {
-    hits: await ensureAgent(
-      result.hits.map((h) => ({ item: recordFromRow(h.row), score: h.score, signals: h.signals })),
-    ),
+    hits: result.hits.map((h) => ({ item: recordFromRow(h.row), score: h.score, signals: h.signals })),
     methods: result.methods,
   };
 }

@@ -247,12 +247,11 @@ export const memoryRouter = router({
     .input(ZSearchRequest)
     .output(ZSearchResponse)
     .query(async ({ ctx, input }) => {
-      const result = await searchMemories(
-        ctx.em,
-        ctx.user,
-        { embeddings: ctx.services.embeddings, log: ctx.log },
+      const result = await searchMemories(ctx.em, {
+        agent: await getOwnedAgent(ctx.em, ctx.user, input.agentId),
         input,
-      );
+        deps: { embeddings: ctx.services.embeddings, log: ctx.log },
+      });
       return {
         items: result.hits.map((h) => ({
           item: toMemorySummary(h.item),
