@@ -9,7 +9,7 @@ import { QUEUES } from '../shared/jobs/index.js';
 import responseTime from 'response-time';
 import { checkReadiness } from './health.js';
 import { retryAfterOf } from './trpc/middleware/errors.js';
-import { isUnavailable } from './errors.js';
+import { httpErrorOf, plainHttpError, requestIdOf, wrongMethod, writeHttpError } from './http-errors.js';
 import { webApp } from './web-app.js';
 import { serverTimingHeader } from './server-timing.js';
 import swaggerUi from 'swagger-ui-express';
@@ -110,32 +110,24 @@ export function createApp(deps: AppDeps): { handler: RequestListener; services: 
   // The web app (web/), built: one process and one port serve the API and the pages.
   app.use(webApp(deps.webRoot));
 
-  app.use((_req, res) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route' } });
+  // A wrong method on a fixed route is 405 naming the right one, not 404.
+  for (const path of ['/health', '/ready', '/metrics', OPENAPI_PATH]) {
+    app.all(path, (req, res) => {
+      writeHttpError(
+        res,
+        wrongMethod({ method: req.method, path, allowed: ['GET'], requestId: requestIdOf(req) }),
+      );
+    });
+  }
+  app.use((req, res) => {
+    writeHttpError(
+      res,
+      plainHttpError({ status: 404, message: 'No such route', requestId: requestIdOf(req) }),
+    );
   });
 
-  const onError: ErrorRequestHandler = (err: { status?: unknown; expose?: unknown }, req, res, _next) => {
-    // A database or Redis that is down is a 503 here too, as in toTRPCError.
-    if (isUnavailable(err)) {
-      req.log.warn({ err }, 'a backing service is unavailable');
-      res.status(503).json({
-        error: {
-          code: 'SERVICE_UNAVAILABLE',
-          message: 'A backing service is unavailable; try again',
-          requestId: req.id as string,
-        },
-      });
-      return;
-    }
-    const status = typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
-    if (status >= 500) req.log.error({ err }, 'unhandled error');
-    res.status(status).json({
-      error: {
-        code: status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST',
-        message: status >= 500 ? 'Internal server error' : 'Bad request',
-        requestId: req.id as string,
-      },
-    });
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    writeHttpError(res, httpErrorOf(err, { requestId: requestIdOf(req), log: req.log }));
   };
   app.use(onError);
 

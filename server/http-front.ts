@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import Router from 'router';
+import { plainHttpError, requestIdOf, writeHttpError } from './http-errors.js';
 
 /** A Connect-style middleware that works on plain Node requests (no Express extensions). */
 export type NodeMiddleware = (
@@ -40,14 +41,12 @@ export function frontHandler(opts: FrontOptions): RequestListener {
       // Only a failure in the common middleware gets here: tRPC and Express answer everything else.
       if (err) opts.logger.error({ err }, 'unhandled error');
       if (res.headersSent) return void res.end();
-      res.statusCode = err ? 500 : 404;
-      res.setHeader('content-type', 'application/json');
-      res.end(
-        JSON.stringify({
-          error: err
-            ? { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' }
-            : { code: 'NOT_FOUND', message: 'No such route' },
-        }),
+      const requestId = requestIdOf(req);
+      writeHttpError(
+        res,
+        err
+          ? plainHttpError({ status: 500, message: 'Internal server error', requestId })
+          : plainHttpError({ status: 404, message: 'No such route', requestId }),
       );
     });
   };

@@ -9,7 +9,14 @@ import {
 import type { AppServices } from '../services.js';
 import { contextOfRequest } from '../trpc/context.js';
 import { appRouter } from '../trpc/routers/_app.js';
-import { plainRestError, type RestError, restErrorOf, sendRestError } from './errors.js';
+import {
+  fromTRPCError,
+  type HttpError,
+  plainHttpError,
+  requestIdOf,
+  wrongMethod,
+  writeHttpError,
+} from '../http-errors.js';
 import { renameFields } from './field-names.js';
 import { inputProblem } from '../input-rules.js';
 import type { ProcedureMeta } from './meta.js';
@@ -18,20 +25,15 @@ import { memoryEvents, streamChat } from './streams.js';
 export const REST_PREFIX = '/api/v1';
 const MAX_BODY = '1mb';
 
-const requestIdOf = (req: Request) => (typeof req.id === 'string' ? req.id : null);
-
 const ROUTE_METHODS: OpenApiMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
-/** 405 for a route that exists with other methods, which `Allow` names (RFC 9110). */
-function wrongMethod(req: Request, allowed: string[]): RestError {
-  const error = plainRestError(
-    405,
-    'METHOD_NOT_SUPPORTED',
-    `${req.method} is not allowed on ${REST_PREFIX}${req.path}; use ${allowed.join(' or ')}`,
-    requestIdOf(req),
-  );
-  return { ...error, headers: { ...error.headers, Allow: allowed.join(', ') } };
-}
+const notAllowed = (req: Request, allowed: string[]): HttpError =>
+  wrongMethod({
+    method: req.method,
+    path: `${REST_PREFIX}${req.path}`,
+    allowed,
+    requestId: requestIdOf(req),
+  });
 
 /** Where trpc-to-openapi's handler reports a procedure's error for the request it served. */
 const ERROR = Symbol('restError');
@@ -59,9 +61,9 @@ export function restBridge(services: AppServices): express.Router {
   const rest = express.Router();
   rest.use(express.json({ limit: MAX_BODY }));
   rest.post('/agents/:agentId/stream-chat', streamChat(services));
-  rest.all('/agents/:agentId/stream-chat', (req, res) => sendRestError(res, wrongMethod(req, ['POST'])));
+  rest.all('/agents/:agentId/stream-chat', (req, res) => writeHttpError(res, notAllowed(req, ['POST'])));
   rest.get('/agents/:agentId/memories/events', memoryEvents(services));
-  rest.all('/agents/:agentId/memories/events', (req, res) => sendRestError(res, wrongMethod(req, ['GET'])));
+  rest.all('/agents/:agentId/memories/events', (req, res) => writeHttpError(res, notAllowed(req, ['GET'])));
 
   rest.use(async (req: BridgedRequest, res) => {
     const path = req.path.replace(/\/+$/, '') || '/';
@@ -69,16 +71,15 @@ export function restBridge(services: AppServices): express.Router {
     if (!match?.procedure) {
       // A path that exists with other methods: 405 naming them; otherwise 404.
       const allowed = ROUTE_METHODS.filter((m) => findProcedure(m, path)?.procedure);
-      sendRestError(
+      writeHttpError(
         res,
         allowed.length
-          ? wrongMethod(req, allowed)
-          : plainRestError(
-              404,
-              'NOT_FOUND',
-              `No route ${req.method} ${REST_PREFIX}${req.path}`,
-              requestIdOf(req),
-            ),
+          ? notAllowed(req, allowed)
+          : plainHttpError({
+              status: 404,
+              message: `No route ${req.method} ${REST_PREFIX}${req.path}`,
+              requestId: requestIdOf(req),
+            }),
       );
       return;
     }
@@ -86,7 +87,7 @@ export function restBridge(services: AppServices): express.Router {
     // The rules every input follows (input-rules.ts), before the field names are walked.
     const problem = inputProblem(req.body) ?? inputProblem(req.query);
     if (problem) {
-      sendRestError(res, plainRestError(400, 'BAD_REQUEST', problem, requestIdOf(req)));
+      writeHttpError(res, plainHttpError({ status: 400, message: problem, requestId: requestIdOf(req) }));
       return;
     }
     const { inputParser, outputParser } = getInputOutputParsers(procedure);
@@ -112,7 +113,7 @@ export function restBridge(services: AppServices): express.Router {
 
     const error = req[ERROR];
     if (error) {
-      sendRestError(res, restErrorOf(error, requestIdOf(req)));
+      writeHttpError(res, fromTRPCError(error, requestIdOf(req)));
       return;
     }
     const status = (procedure._def.meta as ProcedureMeta | undefined)?.restStatus ?? 200;
@@ -125,18 +126,22 @@ export function restBridge(services: AppServices): express.Router {
     res.status(status).json(renameFields(outputParser, data, 'out'));
   });
 
-  const onBodyError: ErrorRequestHandler = (err: { type?: string; status?: number }, req, res, next) => {
+  const onBodyError: ErrorRequestHandler = (err: { type?: string }, req, res, next) => {
+    const requestId = requestIdOf(req);
     if (err.type === 'entity.parse.failed') {
-      sendRestError(res, plainRestError(400, 'PARSE_ERROR', 'The body is not valid JSON', requestIdOf(req)));
-    } else if (err.type === 'entity.too.large') {
-      sendRestError(
+      writeHttpError(
         res,
-        plainRestError(413, 'PAYLOAD_TOO_LARGE', `The body is over ${MAX_BODY}`, requestIdOf(req)),
+        plainHttpError({
+          status: 400,
+          code: 'PARSE_ERROR',
+          message: 'The body is not valid JSON',
+          requestId,
+        }),
       );
-    } else if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
-      sendRestError(
+    } else if (err.type === 'entity.too.large') {
+      writeHttpError(
         res,
-        plainRestError(err.status, 'BAD_REQUEST', 'The body could not be read', requestIdOf(req)),
+        plainHttpError({ status: 413, message: `The body is over ${MAX_BODY}`, requestId }),
       );
     } else {
       next(err);

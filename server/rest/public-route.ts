@@ -1,37 +1,16 @@
-import { TRPCError } from '@trpc/server';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import type { AppServices } from '../services.js';
-import { AppError, AppErrorCode } from '../errors.js';
-import { restErrorOf, sendRestError } from './errors.js';
-
-const addressOf = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+import { httpErrorOf, requestIdOf, writeHttpError } from '../http-errors.js';
 
 /**
- * Awaits a request-budget check for a plain Express route: within budget `then()`; over budget a
- * 429 with Retry-After in the REST error shape; anything else goes to Express's error handler.
+ * A route anyone may call (the API docs): each call spends the client address's anonymous budget;
+ * over budget it answers 429 with Retry-After, in the one error shape.
  */
-export function spendBudget(
-  req: Request,
-  res: Response,
-  next: NextFunction,
-  check: Promise<void>,
-  then: () => void = () => next(),
-): void {
-  check.then(
-    () => then(),
-    (err: unknown) => {
-      if (!(err instanceof AppError) || err.code !== AppErrorCode.TooManyRequests) return next(err);
-      const error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message: err.message, cause: err });
-      sendRestError(res, restErrorOf(error, typeof req.id === 'string' ? req.id : null));
-    },
-  );
+export function publicRoute(services: Pick<AppServices, 'requestLimiter' | 'clientAddress'>): RequestHandler {
+  return (req, res, next) => {
+    services.requestLimiter.consumeAnonymous(services.clientAddress(req)).then(
+      () => next(),
+      (err: unknown) => writeHttpError(res, httpErrorOf(err, { requestId: requestIdOf(req), log: req.log })),
+    );
+  };
 }
-
-/** A route anyone may call (the API docs): each call spends the client address's anonymous budget. */
-export function publicRoute(services: Pick<AppServices, 'requestLimiter'>): RequestHandler {
-  return (req, res, next) => spendBudget(req, res, next, spendAnonymous(services, req));
-}
-
-/** The anonymous budget for a request whose credentials were missing or rejected. */
-export const spendAnonymous = (services: Pick<AppServices, 'requestLimiter'>, req: Request) =>
-  services.requestLimiter.consumeAnonymous(addressOf(req));

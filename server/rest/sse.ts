@@ -1,10 +1,9 @@
-import { TRPCError } from '@trpc/server';
 import type { Request, RequestHandler } from 'express';
 import type { z } from 'zod';
 import type { AppServices } from '../services.js';
 import { contextOfRequest } from '../trpc/context.js';
 import { appRouter } from '../trpc/routers/_app.js';
-import { restErrorOf, sendRestError } from './errors.js';
+import { httpErrorOf, requestIdOf, writeHttpError } from '../http-errors.js';
 import { renameFields } from './field-names.js';
 
 /** A comment line now and then keeps proxies from closing a quiet stream. */
@@ -34,7 +33,6 @@ export function sseRoute<P extends Record<string, string>>(
   },
 ): RequestHandler<P> {
   return async (req, res) => {
-    const requestId = typeof req.id === 'string' ? req.id : null;
     const abort = new AbortController();
     const onClose = () => abort.abort();
     res.on('close', onClose);
@@ -47,9 +45,7 @@ export function sseRoute<P extends Record<string, string>>(
       );
     } catch (err) {
       res.off('close', onClose);
-      const error =
-        err instanceof TRPCError ? err : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: err });
-      sendRestError(res, restErrorOf(error, requestId));
+      writeHttpError(res, httpErrorOf(err, { requestId: requestIdOf(req), log: req.log }));
       return;
     }
 

@@ -7,6 +7,7 @@ import type {} from 'pino-http';
 import type { AppServices } from '../services.js';
 import type { User } from '../modules/users/user.entity.js';
 import { recordTiming } from '../server-timing.js';
+import { credentialOf } from '../modules/auth/auth.service.js';
 
 export interface InnerContextOptions {
   /**
@@ -41,11 +42,6 @@ export function createContextInner(opts: InnerContextOptions) {
 }
 export type Context = ReturnType<typeof createContextInner>;
 
-function bearer(header: string | undefined): string | null {
-  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  return match?.[1] ?? null;
-}
-
 /**
  * The context of an HTTP request: its bearer credential (or, for SSE clients that cannot send
  * headers, the `token` connection param), client address and request id.
@@ -60,7 +56,7 @@ export function contextOfRequest(
     em: services.orm.em,
     services,
     log: req.log,
-    credential: bearer(req.headers.authorization) ?? (typeof fromParams === 'string' ? fromParams : null),
+    credential: credentialOf(req.headers) ?? (typeof fromParams === 'string' ? fromParams : null),
     ip: services.clientAddress(req),
     requestId: req.id as string,
     timing: (name, ms) => recordTiming(req, name, ms),

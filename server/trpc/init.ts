@@ -1,8 +1,7 @@
 import { initTRPC } from '@trpc/server';
 import { transformer } from '../../shared/transformer.js';
 import { AppError, AppErrorCode } from '../errors.js';
-import { isApiKey } from '../modules/auth/api-keys.js';
-import { authenticate } from '../modules/auth/auth.service.js';
+import { authenticateRequest } from '../modules/auth/auth.service.js';
 import { inputProblem } from '../input-rules.js';
 import type { ProcedureMeta } from '../rest/meta.js';
 import type { Context } from './context.js';
@@ -75,24 +74,11 @@ export const publicProcedure = t.procedure
 
 /** Requires a valid JWT or API key of an active user; narrows `ctx.user` to non-null. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const { credential } = ctx;
-  const spend = (userId: string) =>
-    ctx.services.requestLimiter.consumeCaller(userId, credential && isApiKey(credential) ? credential : null);
-  let user = ctx.user;
-  if (user) {
-    await spend(user.id);
-  } else {
-    try {
-      if (!credential) throw new AppError(AppErrorCode.Unauthorized, 'Authentication required');
-      user = await authenticate(ctx.em, ctx.services.tokens, credential, spend);
-    } catch (err) {
-      // Callers without valid credentials spend their address's budget (then get 429, not 401).
-      if (err instanceof AppError && err.code === AppErrorCode.Unauthorized) {
-        await ctx.services.requestLimiter.consumeAnonymous(ctx.ip);
-      }
-      throw err;
-    }
-  }
+  const user = await authenticateRequest(
+    ctx.em,
+    { tokens: ctx.services.tokens, limiter: ctx.services.requestLimiter },
+    { credential: ctx.credential, ip: ctx.ip, user: ctx.user },
+  );
   return next({ ctx: { ...ctx, user } });
 });
 

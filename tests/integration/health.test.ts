@@ -54,10 +54,25 @@ describe('/health and /ready with every service up', () => {
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('answers unknown routes with a JSON 404', async () => {
+  it('answers unknown routes with a JSON 404 in the one error shape, naming the request', async () => {
     const res = await getJson(`${server.url}/nope`);
     expect(res.status).toBe(404);
-    expect(res.body).toEqual({ error: { code: 'NOT_FOUND', message: 'No such route' } });
+    expect(res.body).toEqual({
+      error: {
+        code: 'NOT_FOUND',
+        message: 'No such route',
+        details: { request_id: res.headers.get('x-request-id') },
+      },
+    });
+  });
+
+  it('answers a wrong method on a fixed route with 405 and Allow, not 404', async () => {
+    for (const path of ['/health', '/ready', '/api/openapi.json']) {
+      const res = await fetch(`${server.url}${path}`, { method: 'POST' });
+      expect(res.status, path).toBe(405);
+      expect(res.headers.get('allow'), path).toBe('GET');
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_SUPPORTED');
+    }
   });
 
   it('answers a malformed tRPC body with 400 and no stack trace', async () => {

@@ -22,6 +22,14 @@ describe('/admin/queues (bull-board)', () => {
       headers: { authorization: `Bearer ${user.token}` },
     });
     expect(res.status).toBe(403);
+    // The same error shape as the REST API's.
+    expect(await res.json()).toEqual({
+      error: {
+        code: 'FORBIDDEN',
+        message: 'Superuser only',
+        details: { request_id: res.headers.get('x-request-id') },
+      },
+    });
   });
 
   it('shows the embed and consolidate queues to a superuser, by header or by cookie', async () => {

@@ -39,7 +39,11 @@ describe('frontHandler', () => {
     expect(res.status).toBe(500);
     const body = await res.text();
     expect(JSON.parse(body)).toEqual({
-      error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' },
+      error: {
+        code: 'INTERNAL_SERVER_ERROR',
+        message: 'Internal server error',
+        details: { request_id: null },
+      },
     });
     expect(body).not.toContain('secret');
   });

@@ -6,6 +6,7 @@ import { ApiKey } from './api-key.entity.js';
 import { apiKeyMatches, apiKeyPrefix, isApiKey } from './api-keys.js';
 import type { TLoginRequest, TRegisterRequest, TUserResponse } from './auth.schema.js';
 import type { LoginLimiter } from './login-limiter.js';
+import type { RequestLimiter } from './request-limiter.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import type { IssuedToken, TokenService } from './tokens.js';
 
@@ -77,38 +78,94 @@ export async function login(em: EntityManager, deps: LoginDeps, input: TLoginReq
   return deps.tokens.issue(user.id);
 }
 
+/** Who a request claims to be, as its transport carries it. */
+export interface RequestCaller {
+  /** The raw credential (credentialOf), if the caller sent one. */
+  credential: string | null;
+  /** The client's address: callers without valid credentials spend its anonymous budget. */
+  ip: string;
+  /** Already known (in-process callers and tests): only the budget is spent. */
+  user?: User | null;
+}
+
+export interface AuthenticateDeps {
+  tokens: TokenService;
+  limiter: RequestLimiter;
+}
+
+/**
+ * The one authentication of a request, for tRPC, REST and the queue dashboard alike: resolves the
+ * credential to an active user and spends that caller's request budget (an API key's own, else the
+ * user's). Without valid credentials it spends the address's anonymous budget and throws
+ * UNAUTHORIZED (or TOO_MANY_REQUESTS once that budget is spent).
+ */
+export async function authenticateRequest(
+  em: EntityManager,
+  deps: AuthenticateDeps,
+  caller: RequestCaller,
+): Promise<User> {
+  const { credential } = caller;
+  const spend = (userId: string) =>
+    deps.limiter.consumeCaller(userId, credential && isApiKey(credential) ? credential : null);
+  if (caller.user) {
+    await spend(caller.user.id);
+    return caller.user;
+  }
+  try {
+    if (!credential) throw new AppError(AppErrorCode.Unauthorized, 'Authentication required');
+    return await authenticate(em, { tokens: deps.tokens, credential, spend });
+  } catch (err) {
+    if (err instanceof AppError && err.code === AppErrorCode.Unauthorized) {
+      await deps.limiter.consumeAnonymous(caller.ip);
+    }
+    throw err;
+  }
+}
+
+/** A request's credential: the bearer header, else (for browsers) the `mirix_token` cookie. */
+export function credentialOf(
+  headers: { authorization?: string; cookie?: string },
+  opts: { cookie?: boolean } = {},
+): string | null {
+  const header = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1];
+  if (header) return header;
+  if (!opts.cookie) return null;
+  for (const part of (headers.cookie ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === 'mirix_token' && value.length) return decodeURIComponent(value.join('='));
+  }
+  return null;
+}
+
 /**
  * Resolves a bearer credential (a JWT or an API key) to an active user.
  * Throws UNAUTHORIZED for anything else: garbage, expired, revoked, unknown, or an inactive user.
  */
-export async function authenticate(
+async function authenticate(
   em: EntityManager,
-  tokens: TokenService,
-  credential: string,
-  spend?: (userId: string) => Promise<void>,
+  opts: { tokens: TokenService; credential: string; spend: (userId: string) => Promise<void> },
 ): Promise<User> {
+  const { credential, spend } = opts;
   const viaKey = isApiKey(credential);
   const user = viaKey
     ? await authenticateApiKey(em, credential)
-    : await authenticateJwt(em, tokens, credential, spend);
+    : await authenticateJwt(em, { tokens: opts.tokens, token: credential, spend });
   if (!user?.isActive) throw new AppError(AppErrorCode.Unauthorized, INVALID_CREDENTIALS);
   // A token's budget was spent alongside the lookup; an API key's is spent once the key is known.
-  if (viaKey) await spend?.(user.id);
+  if (viaKey) await spend(user.id);
   return user;
 }
 
 async function authenticateJwt(
   em: EntityManager,
-  tokens: TokenService,
-  token: string,
-  spend?: (userId: string) => Promise<void>,
+  { tokens, token, spend }: { tokens: TokenService; token: string; spend: (userId: string) => Promise<void> },
 ): Promise<User | null> {
   const userId = await tokens.verify(token);
   if (!userId) return null;
   // A verified token names its user, so the request budget is spent while the user is read.
   const [rows] = await Promise.all([
     runNative<Record<string, unknown>>(em, 'select * from users where id = $1', [userId]),
-    spend?.(userId),
+    spend(userId),
   ]);
   return rows[0] ? em.map(User, rows[0]) : null;
 }

@@ -85,7 +85,7 @@ function loggable(err: unknown): unknown {
  * The one place that turns what services throw into transport errors. Anything unexpected becomes
  * a bare INTERNAL_SERVER_ERROR: the details go to the log, never to the client.
  */
-export function toTRPCError(err: unknown, ctx: Context): TRPCError {
+export function toTRPCError(err: unknown, ctx: Pick<Context, 'log'>): TRPCError {
   if (err instanceof TRPCError) {
     // tRPC wraps whatever a procedure throws in an INTERNAL_SERVER_ERROR; unwrap to map the cause.
     if (err.code !== 'INTERNAL_SERVER_ERROR' || err.cause === undefined || err.cause instanceof TRPCError) {
