@@ -99,8 +99,7 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
       if (!(await failAbandonedJob(opts.orm.em.fork(), memoryJobId, error))) return;
       log.warn({ jobId: memoryJobId, agentId, error }, 'consolidation job failed outside its processor');
       await publishMemoryEvent(
-        publisher,
-        opts.prefix,
+        { redis: publisher, prefix: opts.prefix, log },
         {
           type: 'failed',
           jobId: memoryJobId,
@@ -109,7 +108,6 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
           error,
           willRetry: false,
         },
-        log,
       );
     } catch (err) {
       log.warn({ err, jobId: memoryJobId }, 'could not record an abandoned job; the sweep will');

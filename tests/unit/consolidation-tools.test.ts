@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { extractKeywords } from '../../server/modules/consolidation/pipeline.js';
 import { MANAGER_TOOLS, parseToolCall, toolDefinition } from '../../server/modules/consolidation/tools.js';
+import { ZSemanticFields } from '../../server/modules/memory/memory.schema.js';
 
 describe('memory manager tools', () => {
   it('gives each manager its own tools plus search_in_memory and finish_memory_update', () => {
@@ -23,6 +24,20 @@ describe('memory manager tools', () => {
     });
     expect(JSON.stringify(def.parameters)).toContain('"enum":["low","medium","high"]');
     expect(def.parameters).not.toHaveProperty('$schema');
+  });
+
+  it("takes the items' fields from the memory API's schemas: the same names in snake_case, the same limits", () => {
+    const item = (
+      toolDefinition('procedural_memory_insert').parameters as {
+        properties: { items: { items: { properties: Record<string, unknown> } } };
+      }
+    ).properties.items.items.properties;
+    expect(Object.keys(item).sort()).toEqual(['entry_type', 'steps', 'summary']);
+    const tools = ['semantic_memory_insert' as const];
+    const withSummary = (summary: string) => JSON.stringify({ items: [{ name: 'Ana', summary }] });
+    const max = ZSemanticFields.shape.summary.maxLength!;
+    expect(parseToolCall(tools, 'semantic_memory_insert', withSummary('x'.repeat(max))).ok).toBe(true);
+    expect(parseToolCall(tools, 'semantic_memory_insert', withSummary('x'.repeat(max + 1))).ok).toBe(false);
   });
 
   it('explains bad calls in words the model can act on', () => {

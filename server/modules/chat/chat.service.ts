@@ -74,7 +74,7 @@ async function retrieve(em: EntityManager, deps: ChatDeps, { actor, agent, input
   const k = deps.env.CHAT_MEMORY_TOP_K;
   const search = { embeddings: deps.embeddings, log: deps.log };
   const [history, core, relevant, recent] = await Promise.all([
-    historyWindow(em, actor.id, agent.id, userMessage.id, deps.env.CHAT_HISTORY_MESSAGES),
+    historyWindow(em, agent, { exclude: userMessage.id, limit: deps.env.CHAT_HISTORY_MESSAGES }),
     coreBlockValues(em, actor, agent),
     k > 0
       ? searchMemories(em, {
@@ -134,9 +134,8 @@ function llmParams(agent: Agent) {
  */
 export async function sendMessage(
   em: EntityManager,
-  actor: User,
   deps: ChatDeps,
-  input: ChatTurnInput,
+  { actor, ...input }: ChatTurnInput & { actor: User },
 ): Promise<ChatTurnResult> {
   const turn = await startTurn(em, actor, input);
   const { agent, userMessage } = turn;
@@ -146,9 +145,11 @@ export async function sendMessage(
     const completion = await provider.complete(prompt, { params: llmParams(agent) });
     deps.timing?.('llm', performance.now() - asked);
     deps.metrics?.recordLlmUsage(agent.modelConfig.provider, completion.usage);
-    const assistant = await finishTurn(em, deps, agent, userMessage, completion.text, completion.usage, {
-      status: 'complete',
-      memoriesUsed: used,
+    const assistant = await finishTurn(em, deps, {
+      turn,
+      text: completion.text,
+      usage: completion.usage,
+      metadata: { status: 'complete', memoriesUsed: used },
     });
     return {
       response: completion.text,
@@ -158,7 +159,7 @@ export async function sendMessage(
       usage: completion.usage,
     };
   } catch (err) {
-    await recordFailure(em, deps, userMessage, agent, err);
+    await recordFailure(em, deps, { turn, err });
     throw err;
   }
 }
@@ -170,7 +171,11 @@ export async function sendMessage(
  */
 async function startTurn(em: EntityManager, actor: User, input: ChatTurnInput): Promise<Turn> {
   const userMessage = messageKey();
-  const row = await saveUserMessage(em, userMessage, input.agentId, actor.id, input.message);
+  const row = await saveUserMessage(em, userMessage, {
+    agentId: input.agentId,
+    senderId: actor.id,
+    content: input.message,
+  });
   if (!row) throw notFound('Agent');
   return { actor, agent: em.map(Agent, row), input, userMessage };
 }
@@ -210,12 +215,9 @@ async function prepareTurn(em: EntityManager, deps: ChatDeps, turn: Turn) {
 async function finishTurn(
   em: EntityManager,
   deps: ChatDeps,
-  agent: Agent,
-  userMessage: MessageKey,
-  text: string,
-  usage: LlmUsage | null,
-  metadata: MessageMetadata,
+  answer: { turn: Turn; text: string; usage: LlmUsage | null; metadata: MessageMetadata },
 ): Promise<MessageKey> {
+  const { turn: { agent, userMessage }, text, usage, metadata } = answer;
   const { message, job } = await saveAnswer(
     em,
     {
@@ -242,13 +244,8 @@ async function finishTurn(
  * what failed), the message stays pending and the worker's sweep marks it failed later
  * (failAbandonedTurns); the caller still gets the turn's own error.
  */
-async function recordFailure(
-  em: EntityManager,
-  deps: ChatDeps,
-  userMessage: MessageKey,
-  agent: Agent,
-  err: unknown,
-) {
+async function recordFailure(em: EntityManager, deps: ChatDeps, { turn, err }: { turn: Turn; err: unknown }) {
+  const { agent, userMessage } = turn;
   try {
     await markFailed(em, userMessage.id, {
       status: 'failed',
@@ -270,10 +267,8 @@ async function recordFailure(
  */
 export async function* streamMessage(
   em: EntityManager,
-  actor: User,
   deps: ChatDeps,
-  input: ChatTurnInput,
-  signal?: AbortSignal,
+  { actor, signal, ...input }: ChatTurnInput & { actor: User; signal?: AbortSignal },
 ): AsyncGenerator<ChatStreamEvent> {
   const turn = await startTurn(em, actor, input);
   const { agent, userMessage } = turn;
@@ -298,15 +293,17 @@ export async function* streamMessage(
     }
     // The SDKs end a stream quietly when it is aborted: what arrived so far is an interrupted answer.
     if (signal?.aborted) return;
-    const assistant = await finishTurn(em, deps, agent, userMessage, text, usage, {
-      status: 'complete',
-      memoriesUsed: used,
+    const assistant = await finishTurn(em, deps, {
+      turn,
+      text,
+      usage,
+      metadata: { status: 'complete', memoriesUsed: used },
     });
     settled = true;
     yield { type: 'complete', message: text, assistantMessageId: assistant.id, usage };
   } catch (err) {
     if (signal?.aborted) return;
-    await recordFailure(em, deps, userMessage, agent, err);
+    await recordFailure(em, deps, { turn, err });
     settled = true;
     if (!(err instanceof AppError)) deps.log.error({ err }, 'chat stream failed');
     yield { type: 'error', ...publicErrorOf(err) };
@@ -314,7 +311,7 @@ export async function* streamMessage(
     if (!settled) {
       // Nobody is listening any more: a partial answer that cannot be saved is logged, and the
       // sweep marks the pending user message failed.
-      await finishTurn(em, deps, agent, userMessage, text, null, { status: 'interrupted' }).catch((err) =>
+      await finishTurn(em, deps, { turn, text, usage: null, metadata: { status: 'interrupted' } }).catch((err) =>
         deps.log.warn({ err, messageId: userMessage.id }, 'could not save the interrupted answer'),
       );
     }

@@ -4,6 +4,7 @@ import { runNative } from '../../db/native.js';
 import type { RecordedJob } from '../consolidation/jobs.service.js';
 import type { JobInput } from '../consolidation/memory-job.entity.js';
 import type { MessageMetadata, MessageRole, TokenUsage } from '../messages/message.entity.js';
+import type { Agent } from '../agents/agent.entity.js';
 
 /*
  * A chat turn's reads and writes, as prepared statements. They run on every turn, and the unit of
@@ -48,9 +49,7 @@ const INSERT_USER_MESSAGE_TO_OWNED_AGENT = `with agent as (
 export async function saveUserMessage(
   em: EntityManager,
   message: MessageKey,
-  agentId: string,
-  senderId: string,
-  content: string,
+  { agentId, senderId, content }: { agentId: string; senderId: string; content: string },
 ): Promise<Record<string, unknown> | null> {
   const [agent] = await runNative<Record<string, unknown>>(em, INSERT_USER_MESSAGE_TO_OWNED_AGENT, [
     message.id,
@@ -160,25 +159,22 @@ export async function markFailed(
 }
 
 /**
- * The last `n` messages of the actor's agent's conversation, leaving out the message `current`,
- * oldest first. Scoped to the owner in the statement itself, so it may run before the agent's
- * ownership is checked.
+ * The last `limit` messages of the agent's conversation, leaving out the message `exclude` (the
+ * turn's own), oldest first. Still scoped to the agent's owner in the statement itself.
  */
 export async function historyWindow(
   em: EntityManager,
-  ownerId: string,
-  agentId: string,
-  current: string,
-  n: number,
+  agent: Agent,
+  { exclude, limit }: { exclude: string; limit: number },
 ): Promise<{ role: MessageRole; content: string }[]> {
-  if (n === 0) return [];
+  if (limit === 0) return [];
   const rows = await runNative<{ role: MessageRole; content: string }>(
     em,
     `select role, content from messages
      where agent_id = $1 and id <> $2
        and exists (select 1 from agents a where a.id = $1 and a.owner_id = $4 and a.deleted_at is null)
      order by created_at desc, id desc limit $3`,
-    [agentId, current, n, ownerId],
+    [agent.id, exclude, limit, agent.owner.id],
   );
   return rows.reverse();
 }

@@ -50,7 +50,7 @@ function errorOf(err: unknown): { code: string; message: string } {
  * provider that is not configured fail at once. The job row records every outcome.
  */
 export function createConsolidateProcessor(deps: ConsolidateDeps) {
-  const publish = (event: TMemoryJobEvent) => publishMemoryEvent(deps.redis, deps.prefix, event, deps.log);
+  const publish = (event: TMemoryJobEvent) => publishMemoryEvent(deps, event);
 
   return async (job: Job, token?: string) => {
     const payload = ZConsolidateJob.safeParse(job.data);
@@ -100,10 +100,8 @@ export function createConsolidateProcessor(deps: ConsolidateDeps) {
           log,
           maxSteps: deps.maxSteps,
         },
-        agent,
         // Only the owner's id is needed (to scope reads): a reference, not a query.
-        em.getReference(User, row.user.id),
-        input,
+        { agent, owner: em.getReference(User, row.user.id), input },
       );
       const applied = await applyJob(deps.orm.em.fork(), {
         cipher: deps.cipher,
@@ -132,7 +130,7 @@ export function createConsolidateProcessor(deps: ConsolidateDeps) {
         (err instanceof AppError && err.code === AppErrorCode.PreconditionFailed);
       const final = unrecoverable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const error = errorOf(err);
-      await recordJobFailure(em, memoryJobId, error, final).catch((e: unknown) =>
+      await recordJobFailure(em, { jobId: memoryJobId, error, final }).catch((e: unknown) =>
         log.error({ err: e }, 'could not record the job failure'),
       );
       await publish({

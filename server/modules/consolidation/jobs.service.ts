@@ -31,12 +31,12 @@ export interface RecordedJob {
 /** Hands a recorded job to BullMQ (its id is the row's, so a retry adds no duplicate) and announces it. */
 async function deliver(deps: ConsolidationDeps, job: RecordedJob): Promise<void> {
   await deps.queues.enqueue('consolidate', { memoryJobId: job.id, agentId: job.agentId }, { jobId: job.id });
-  await publishMemoryEvent(
-    deps.redis,
-    deps.prefix,
-    { type: 'queued', jobId: job.id, agentId: job.agentId, at: job.createdAt.toISOString() },
-    deps.log,
-  );
+  await publishMemoryEvent(deps, {
+    type: 'queued',
+    jobId: job.id,
+    agentId: job.agentId,
+    at: job.createdAt.toISOString(),
+  });
 }
 
 /**
@@ -64,9 +64,7 @@ export function deliverInBackground(deps: ConsolidationDeps, job: RecordedJob): 
 export async function queueConsolidation(
   em: EntityManager,
   deps: ConsolidationDeps,
-  agent: Agent,
-  source: JobSource,
-  input: JobInput,
+  { agent, source, input }: { agent: Agent; source: JobSource; input: JobInput },
 ): Promise<MemoryJob> {
   const job = em.create(MemoryJob, { agent, user: agent.owner.id, source, input }, { persist: false });
   await em.insert(job);
@@ -77,9 +75,8 @@ export async function queueConsolidation(
 /** `memory.ingest`: new content for the memory managers, processed in the background. */
 export async function ingest(
   em: EntityManager,
-  actor: User,
   deps: ConsolidationDeps,
-  input: TIngestRequest,
+  { actor, ...input }: TIngestRequest & { actor: User },
 ): Promise<{ jobId: string; status: 'queued' }> {
   const agent = await getOwnedAgent(em, actor, input.agentId);
   const jobInput: JobInput = input.messages
@@ -92,7 +89,7 @@ export async function ingest(
         })),
       }
     : { kind: 'text', text: input.text ?? '', source: input.source ?? null };
-  const job = await queueConsolidation(em, deps, agent, jobInput.kind, jobInput);
+  const job = await queueConsolidation(em, deps, { agent, source: jobInput.kind, input: jobInput });
   return { jobId: job.id, status: 'queued' };
 }
 
@@ -266,9 +263,7 @@ export async function claimJob(em: EntityManager, jobId: string): Promise<ClaimR
  */
 export async function recordJobFailure(
   em: EntityManager,
-  jobId: string,
-  error: { code: string; message: string },
-  final: boolean,
+  { jobId, error, final }: { jobId: string; error: { code: string; message: string }; final: boolean },
 ): Promise<void> {
   await em.nativeUpdate(
     MemoryJob,

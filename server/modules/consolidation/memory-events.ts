@@ -5,10 +5,8 @@ import { memoryEventsChannel, type TMemoryJobEvent, ZMemoryJobEvent } from '../.
 
 /** Publishes a job event for every process relaying `memory.events` (best effort: the row is the truth). */
 export async function publishMemoryEvent(
-  redis: Redis,
-  prefix: string,
+  { redis, prefix, log }: { redis: Redis; prefix: string; log: Logger },
   event: TMemoryJobEvent,
-  log: Logger,
 ): Promise<void> {
   try {
     await redis.publish(memoryEventsChannel(prefix, event.agentId), JSON.stringify(event));

@@ -1,13 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { LlmMessage, LlmProvider, LlmToolCall, LlmToolChoice } from '../../llm/types.js';
+import type { LlmCompletion, LlmMessage, LlmProvider, LlmToolChoice } from '../../llm/types.js';
 import type { Agent } from '../agents/agent.entity.js';
 import type { JobUsage, StagedChange } from './apply.service.js';
 import type { JobInput } from './memory-job.entity.js';
 import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
 import { coreBlocksOf } from '../memory/core.service.js';
-import { appendedValue, overflowOf } from '../memory/core-block.entity.js';
 import { MemoryItem } from '../memory/memory.entity.js';
 import { MEMORY_DEFS, type MemoryRecord } from '../memory/memory.registry.js';
 import type { MemoryType } from '../memory/memory.types.js';
@@ -17,6 +16,7 @@ import { Message } from '../messages/message.entity.js';
 import type { User } from '../users/user.entity.js';
 import type { MemoryKind } from '../../../shared/memory-events.js';
 import { MANAGER_TOOLS, parseToolCall, type ToolArgs, toolDefinition, type ToolName } from './tools.js';
+import { executeToolCall, fail, type StagedBlock, type ToolContext } from './tool-handlers.js';
 
 const prompt = (file: string) => readFileSync(new URL(`./prompts/${file}`, import.meta.url), 'utf8');
 const META_PROMPT = prompt('meta_memory_manager.md');
@@ -96,19 +96,6 @@ function describe(item: MemoryRecord): string {
   return `- id: ${item.id} | ${body.replace(/\s+/g, ' ').slice(0, 600)}`;
 }
 
-const toCamel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-function camelFields(obj: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [toCamel(k), v]));
-}
-
-interface ToolOutcome {
-  content: string;
-  finish?: boolean;
-}
-
-const ok = (detail: Record<string, unknown> = {}) => ({ content: JSON.stringify({ ok: true, ...detail }) });
-const fail = (error: string) => ({ content: JSON.stringify({ error }) });
-
 /**
  * One consolidation: the meta memory manager picks the memory types, then each chosen type's
  * manager runs its tool loop (concurrently, at most `maxSteps` LLM calls each). Managers only stage
@@ -118,9 +105,7 @@ const fail = (error: string) => ({ content: JSON.stringify({ error }) });
 export async function runConsolidation(
   em: EntityManager,
   deps: PipelineDeps,
-  agent: Agent,
-  owner: User,
-  input: JobInput,
+  { agent, owner, input }: { agent: Agent; owner: User; input: JobInput },
 ): Promise<PipelineResult> {
   const usage: JobUsage = { llmCalls: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   const call = async (messages: LlmMessage[], tools: ToolName[], toolChoice: LlmToolChoice) => {
@@ -140,66 +125,47 @@ export async function runConsolidation(
 
   const content = await renderContent(em.fork(), agent.id, input);
   const keywords = extractKeywords(content);
-  const query = keywords.join(' or ');
-  const search = { embeddings: deps.embeddings, log: deps.log };
-  const related = async (types: MemoryType[], limit: number) =>
-    query
-      ? (
-          await searchMemories(em.fork(), {
-            agent,
-            input: { agentId: agent.id, query, types, limit, explain: false },
-            deps: search,
-          })
-        ).hits.map((h) => h.item)
-      : [];
+  const search = async (query: string, types: MemoryType[], limit: number) =>
+    (
+      await searchMemories(em.fork(), {
+        agent,
+        input: { agentId: agent.id, query, types, limit, explain: false },
+        deps: { embeddings: deps.embeddings, log: deps.log },
+      })
+    ).hits.map((h) => h.item);
 
   // One search serves every manager: the meta manager sees the best 10 of all types, each type's
   // manager the best 10 of its own (from a wider fused list, so one type cannot crowd out the rest).
-  const candidates = await related(SEARCHABLE, 60);
-  const relatedOf = (type: MemoryType) => candidates.filter((c) => c.memoryType === type).slice(0, 10);
-
-  // ---- the meta memory manager ----
-  const metaMessages: LlmMessage[] = [
-    {
-      role: 'system',
-      content: render(META_PROMPT, {
-        keywords: keywords.join(', ') || '(none)',
-        related: candidates.slice(0, 10).map(describe).join('\n') || '(none)',
-      }),
-    },
-    { role: 'user', content },
-  ];
-  let types: MemoryKind[] = [];
-  for (let step = 0; step < deps.maxSteps; step++) {
-    const completion = await call(metaMessages, ['trigger_memory_update'], { name: 'trigger_memory_update' });
-    const trigger = completion.toolCalls[0];
-    if (!trigger) break;
-    const parsed = parseToolCall(['trigger_memory_update'], trigger.name, trigger.arguments);
-    if (parsed.ok) {
-      types = [...new Set((parsed.args as ToolArgs<'trigger_memory_update'>).memory_types)];
-      break;
-    }
-    metaMessages.push(
-      { role: 'assistant', content: completion.text, toolCalls: completion.toolCalls },
-      ...completion.toolCalls.map((c) => ({
-        role: 'tool' as const,
-        toolCallId: c.id,
-        content: c === trigger ? fail(parsed.error).content : fail('call trigger_memory_update once').content,
-      })),
-    );
-  }
+  const query = keywords.join(' or ');
+  const candidates = query ? await search(query, SEARCHABLE, 60) : [];
+  const types = await chooseTypes(call, {
+    content,
+    keywords,
+    related: candidates.slice(0, 10),
+    maxSteps: deps.maxSteps,
+  });
 
   // ---- the chosen managers, concurrently ----
   const staged: StagedChange[] = [];
   // Core blocks, read only if a manager needs them (their staged state is shared by all).
-  let coreState: Promise<Map<string, { value: string; limit: number }>> | null = null;
+  let coreState: Promise<Map<string, StagedBlock>> | null = null;
   const core = () =>
     (coreState ??= coreBlocksOf(em.fork(), owner, agent).then(
       (blocks) => new Map(blocks.map((b) => [b.label, { value: b.value, limit: b.limit }])),
     ));
+  const contextOf = (type: MemoryKind): ToolContext => ({
+    type,
+    actor: `${type}_memory_manager`,
+    core,
+    findItem: (itemType, id) =>
+      em.fork().findOne(MemoryItem, { id, agent: agent.id, memoryType: itemType, deletedAt: null }),
+    search: async (q, itemType) => (await search(q, [itemType], 10)).map((item) => describe(item).slice(2)),
+    vaultConfigured: deps.cipher.configured,
+    staged,
+  });
 
   const runManager = async (type: MemoryKind) => {
-    const actor = `${type}_memory_manager`;
+    const ctx = contextOf(type);
     const tools = MANAGER_TOOLS[type];
     const existing =
       type === 'core'
@@ -209,7 +175,11 @@ export async function runConsolidation(
                 `- ${label} (${b.limit - b.value.length} of ${b.limit} characters left): ${b.value}`,
             )
             .join('\n')
-        : relatedOf(type).map(describe).join('\n');
+        : candidates
+            .filter((c) => c.memoryType === type)
+            .slice(0, 10)
+            .map(describe)
+            .join('\n');
     const messages: LlmMessage[] = [
       {
         role: 'system',
@@ -228,7 +198,7 @@ export async function runConsolidation(
       messages.push({ role: 'assistant', content: completion.text, toolCalls: completion.toolCalls });
       let finished = false;
       for (const toolCall of completion.toolCalls) {
-        const outcome = await execute(type, actor, tools, toolCall);
+        const outcome = await executeToolCall(ctx, tools, toolCall);
         messages.push({ role: 'tool', toolCallId: toolCall.id, content: outcome.content });
         finished ||= outcome.finish === true;
       }
@@ -236,138 +206,44 @@ export async function runConsolidation(
     }
   };
 
-  const findItem = (type: MemoryType, id: string) =>
-    em.fork().findOne(MemoryItem, { id, agent: agent.id, memoryType: type, deletedAt: null });
-  const missing = (type: MemoryType, id: string) =>
-    fail(`no ${type} item with id ${id}; use an id from the list, or search_in_memory`);
-
-  const execute = async (
-    type: MemoryKind,
-    actor: string,
-    tools: ToolName[],
-    toolCall: LlmToolCall,
-  ): Promise<ToolOutcome> => {
-    const parsed = parseToolCall(tools, toolCall.name, toolCall.arguments);
-    if (!parsed.ok) return fail(parsed.error);
-    const args = parsed.args as Record<string, unknown>;
-    switch (parsed.name) {
-      case 'finish_memory_update':
-        return { ...ok(), finish: true };
-
-      case 'search_in_memory': {
-        const a = args as ToolArgs<'search_in_memory'>;
-        const kind = a.memory_type ?? type;
-        if (kind === 'core') {
-          return ok({
-            results: [...(await core()).entries()].map(([label, b]) => ({ label, value: b.value })),
-          });
-        }
-        const hits = await searchMemories(em.fork(), {
-          agent,
-          input: { agentId: agent.id, query: a.query, types: [kind], limit: 10, explain: false },
-          deps: search,
-        });
-        return ok({ results: hits.hits.map((h) => describe(h.item).slice(2)) });
-      }
-
-      case 'core_memory_append':
-      case 'core_memory_rewrite': {
-        const a = args as ToolArgs<'core_memory_append'>;
-        const blocks = await core();
-        const block = blocks.get(a.label);
-        if (!block) return fail(`no core block "${a.label}"; blocks: ${[...blocks.keys()].join(', ')}`);
-        const append = parsed.name === 'core_memory_append';
-        const value = append ? appendedValue(block.value, a.content) : a.content;
-        const overflow = overflowOf({ label: a.label, limit: block.limit }, block.value, value);
-        if (overflow) return fail(`${overflow}. Rewrite it shorter instead.`);
-        block.value = value;
-        staged.push({
-          kind: 'core',
-          label: a.label,
-          op: append ? 'append' : 'rewrite',
-          text: a.content,
-          actor,
-        });
-        return ok({ remaining: block.limit - value.length });
-      }
-
-      case 'episodic_memory_merge': {
-        const a = args as ToolArgs<'episodic_memory_merge'>;
-        const item = await findItem('episodic', a.id);
-        if (!item) return missing('episodic', a.id);
-        staged.push({
-          kind: 'update',
-          type: 'episodic',
-          id: a.id,
-          patch: {
-            details: item.details ? `${item.details}\n${a.details}` : a.details,
-            ...(a.summary ? { summary: a.summary } : {}),
-          },
-          operation: 'merged',
-          actor,
-        });
-        return ok();
-      }
-
-      case 'episodic_memory_replace': {
-        const a = args as ToolArgs<'episodic_memory_replace'>;
-        for (const id of a.ids) if (!(await findItem('episodic', id))) return missing('episodic', id);
-        const inserts = a.new_items.map((i) => MEMORY_DEFS.episodic.fields.safeParse(camelFields(i)));
-        const bad = inserts.find((r) => !r.success);
-        if (bad && !bad.success) return fail(`invalid new_items: ${bad.error.message}`);
-        for (const id of a.ids) staged.push({ kind: 'delete', type: 'episodic', id, actor });
-        for (const r of inserts) {
-          if (r.success) staged.push({ kind: 'insert', type: 'episodic', fields: r.data, actor });
-        }
-        return ok({ removed: a.ids.length, inserted: inserts.length });
-      }
-
-      case 'episodic_memory_insert':
-      case 'semantic_memory_insert':
-      case 'procedural_memory_insert':
-      case 'resource_memory_insert':
-      case 'knowledge_vault_insert': {
-        const memoryType = type as MemoryType;
-        if (memoryType === 'knowledge_vault' && !deps.cipher.configured) {
-          return fail('the knowledge vault is not configured on this server (VAULT_KEYS); store nothing');
-        }
-        const def = MEMORY_DEFS[memoryType];
-        const rows = (args.items as Record<string, unknown>[]).map((i) =>
-          def.fields.safeParse(camelFields(i)),
-        );
-        const bad = rows.find((r) => !r.success);
-        if (bad && !bad.success) return fail(`invalid items: ${bad.error.message}`);
-        for (const r of rows)
-          if (r.success) staged.push({ kind: 'insert', type: memoryType, fields: r.data, actor });
-        return ok({ inserted: rows.length });
-      }
-
-      case 'semantic_memory_update':
-      case 'procedural_memory_update':
-      case 'resource_memory_update':
-      case 'knowledge_vault_update': {
-        const memoryType = type as MemoryType;
-        const { id, ...fields } = args as { id: string } & Record<string, unknown>;
-        if (Object.keys(fields).length === 0) return fail('give at least one field to change');
-        if (
-          memoryType === 'knowledge_vault' &&
-          fields.secret_value !== undefined &&
-          !deps.cipher.configured
-        ) {
-          return fail('the knowledge vault is not configured on this server (VAULT_KEYS)');
-        }
-        if (!(await findItem(memoryType, id))) return missing(memoryType, id);
-        const patch = MEMORY_DEFS[memoryType].patch.safeParse(camelFields(fields));
-        if (!patch.success) return fail(`invalid fields: ${patch.error.message}`);
-        staged.push({ kind: 'update', type: memoryType, id, patch: patch.data, operation: 'updated', actor });
-        return ok();
-      }
-
-      case 'trigger_memory_update':
-        return fail('only the meta memory manager triggers updates');
-    }
-  };
-
   await Promise.all(types.map(runManager));
   return { staged, usage, types };
+}
+
+type Call = (messages: LlmMessage[], tools: ToolName[], toolChoice: LlmToolChoice) => Promise<LlmCompletion>;
+
+/**
+ * The meta memory manager: which memory types the content concerns. A malformed choice gets an
+ * error the model can correct, up to `maxSteps` times; no valid choice means no managers run.
+ */
+async function chooseTypes(
+  call: Call,
+  opts: { content: string; keywords: string[]; related: MemoryRecord[]; maxSteps: number },
+): Promise<MemoryKind[]> {
+  const messages: LlmMessage[] = [
+    {
+      role: 'system',
+      content: render(META_PROMPT, {
+        keywords: opts.keywords.join(', ') || '(none)',
+        related: opts.related.map(describe).join('\n') || '(none)',
+      }),
+    },
+    { role: 'user', content: opts.content },
+  ];
+  for (let step = 0; step < opts.maxSteps; step++) {
+    const completion = await call(messages, ['trigger_memory_update'], { name: 'trigger_memory_update' });
+    const trigger = completion.toolCalls[0];
+    if (!trigger) return [];
+    const parsed = parseToolCall(['trigger_memory_update'], trigger.name, trigger.arguments);
+    if (parsed.ok) return [...new Set((parsed.args as ToolArgs<'trigger_memory_update'>).memory_types)];
+    messages.push(
+      { role: 'assistant', content: completion.text, toolCalls: completion.toolCalls },
+      ...completion.toolCalls.map((c) => ({
+        role: 'tool' as const,
+        toolCallId: c.id,
+        content: c === trigger ? fail(parsed.error).content : fail('call trigger_memory_update once').content,
+      })),
+    );
+  }
+  return [];
 }

@@ -1,46 +1,64 @@
 import { z } from 'zod';
 import type { LlmTool } from '../../llm/types.js';
 import { MEMORY_KINDS, type MemoryKind } from '../../../shared/memory-events.js';
-import { SENSITIVITY_LEVELS } from '../memory/memory.types.js';
+import {
+  ZEpisodicFields,
+  ZProceduralFields,
+  ZResourceFields,
+  ZSemanticFields,
+  ZVaultFields,
+} from '../memory/memory.schema.js';
 
 /**
  * The memory managers' tools: each one's arguments as a zod schema (the one definition: the JSON
  * Schema the model sees is generated from it, and the same schema validates what the model sends).
- * Names and arguments are snake_case, as in MIRIX.
+ * Names and arguments are snake_case, as in MIRIX. The items' fields are the memory API's own
+ * (memory.schema.ts), renamed: the same limits, plus hints for the model.
  */
 const text = (max: number) => z.string().trim().min(1).max(max);
 const id = z.uuid().describe('the id of an existing item, from the list or from search_in_memory');
 
-const ZEpisodicItem = z.object({
-  occurred_at: z.iso.datetime({ offset: true }).optional().describe('when it happened (ISO 8601)'),
-  event_type: text(100).describe('e.g. trip, meeting, purchase, conversation'),
-  actor: text(200).default('user'),
-  summary: text(4000),
-  details: z.string().max(50_000).optional(),
+const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * A memory type's fields as its manager writes them: snake_case names, each field's own schema
+ * (with a hint where given), and `stricter` fields where a manager must say more than an API
+ * caller (whose omissions get defaults).
+ */
+function toolFields(
+  fields: z.ZodObject,
+  opts: { hints?: Record<string, string>; stricter?: Record<string, z.ZodType> } = {},
+): z.ZodObject<Record<string, z.ZodType>> {
+  const shape = Object.entries(fields.shape).map(([key, schema]) => {
+    const field = opts.stricter?.[key] ?? (schema as z.ZodType);
+    const hint = opts.hints?.[key];
+    return [snake(key), hint ? field.describe(hint) : field] as const;
+  });
+  return z.object(Object.fromEntries(shape));
+}
+
+const ZEpisodicItem = toolFields(ZEpisodicFields, {
+  hints: {
+    occurredAt: 'when it happened (ISO 8601)',
+    eventType: 'e.g. trip, meeting, purchase, conversation',
+  },
+  // The API also takes a Date; JSON Schema can say only "a date-time string".
+  stricter: { occurredAt: z.iso.datetime({ offset: true }).optional() },
 });
-const ZSemanticItem = z.object({
-  name: text(500).describe('what the fact is about'),
-  summary: text(4000),
-  details: z.string().max(50_000).optional(),
-  source: z.string().max(500).optional(),
+const ZSemanticItem = toolFields(ZSemanticFields, { hints: { name: 'what the fact is about' } });
+const ZProceduralItem = toolFields(ZProceduralFields, {
+  hints: { entryType: 'e.g. workflow, guide, routine' },
+  stricter: { steps: ZProceduralFields.shape.steps.unwrap().min(1) },
 });
-const ZProceduralItem = z.object({
-  entry_type: text(100).describe('e.g. workflow, guide, routine'),
-  summary: text(4000),
-  steps: z.array(text(4000)).min(1).max(200),
+const ZResourceItem = toolFields(ZResourceFields, {
+  hints: { resourceType: 'e.g. document, code, link, spreadsheet' },
 });
-const ZResourceItem = z.object({
-  title: text(500),
-  resource_type: text(100).describe('e.g. document, code, link, spreadsheet'),
-  summary: text(4000),
-  content: z.string().max(5_000_000).optional(),
-});
-const ZVaultItem = z.object({
-  entry_type: text(100).describe('e.g. password, api_key, account_number, address'),
-  caption: text(2000).describe('what it is, without revealing it'),
-  secret_value: z.string().min(1).max(20_000),
-  sensitivity: z.enum(SENSITIVITY_LEVELS),
-  source: z.string().max(500).optional(),
+const ZVaultItem = toolFields(ZVaultFields, {
+  hints: {
+    entryType: 'e.g. password, api_key, account_number, address',
+    caption: 'what it is, without revealing it',
+  },
+  stricter: { sensitivity: ZVaultFields.shape.sensitivity.unwrap() },
 });
 
 const items = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item).min(1).max(50) });

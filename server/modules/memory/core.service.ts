@@ -65,7 +65,7 @@ export async function coreBlocksOf(em: EntityManager, actor: User, agent: Agent)
   // Agents created before core memory existed get their default blocks on first read.
   const missing = DEFAULT_CORE_LABELS.filter((label) => !blocks.some((b) => b.label === label));
   if (missing.length === 0) return blocks;
-  for (const label of missing) await ensureBlock(em, actor, agent.id, label);
+  for (const label of missing) await ensureBlock(em, { actor, agentId: agent.id, label });
   return em.find(CoreMemoryBlock, { agent, deletedAt: null }, { orderBy: { createdAt: 'asc', id: 'asc' } });
 }
 
@@ -90,7 +90,10 @@ export async function coreBlockValues(
 }
 
 /** Inserts the block if it does not exist (safe under concurrency). */
-async function ensureBlock(em: EntityManager, actor: User, agentId: string, label: string, limit?: number) {
+async function ensureBlock(
+  em: EntityManager,
+  { actor, agentId, label, limit }: { actor: User; agentId: string; label: string; limit?: number },
+) {
   await em
     .createQueryBuilder(CoreMemoryBlock)
     .insert({
@@ -111,19 +114,22 @@ async function ensureBlock(em: EntityManager, actor: User, agentId: string, labe
 }
 
 /**
- * Changes one block under a row lock, so concurrent appends never lose each other's text, and
- * refuses a value over the limit with how much room there was.
+ * Changes one block through the API (by the user) under a row lock, so concurrent appends never
+ * lose each other's text, and refuses a value over the limit with how much room there was.
  */
 async function mutateBlock(
   em: EntityManager,
   actor: User,
-  input: { agentId: string; label: string; limit?: number },
-  by: ModifiedBy,
-  operation: 'updated' | 'appended' | 'replaced',
-  change: (current: string) => string,
+  mutation: {
+    input: { agentId: string; label: string; limit?: number };
+    operation: 'updated' | 'appended' | 'replaced';
+    change: (current: string) => string;
+  },
 ): Promise<CoreMemoryBlock> {
+  const { input, operation, change } = mutation;
+  const by: ModifiedBy = 'user';
   const agent = await getOwnedAgent(em, actor, input.agentId);
-  await ensureBlock(em, actor, agent.id, input.label, input.limit);
+  await ensureBlock(em, { actor, agentId: agent.id, label: input.label, limit: input.limit });
   return em.transactional(async (tx) => {
     const block = await tx.findOneOrFail(
       CoreMemoryBlock,
@@ -156,27 +162,28 @@ export function setCoreBlock(
   em: EntityManager,
   actor: User,
   input: { agentId: string; label: string; value: string; limit?: number },
-  by: ModifiedBy = 'user',
 ) {
-  return mutateBlock(em, actor, input, by, 'updated', () => input.value);
+  return mutateBlock(em, actor, { input, operation: 'updated', change: () => input.value });
 }
 
 export function appendCoreBlock(
   em: EntityManager,
   actor: User,
   input: { agentId: string; label: string; text: string },
-  by: ModifiedBy = 'user',
 ) {
-  return mutateBlock(em, actor, input, by, 'appended', (current) => appendedValue(current, input.text));
+  return mutateBlock(em, actor, {
+    input,
+    operation: 'appended',
+    change: (current) => appendedValue(current, input.text),
+  });
 }
 
 export function replaceCoreBlock(
   em: EntityManager,
   actor: User,
   input: { agentId: string; label: string; old: string; new: string },
-  by: ModifiedBy = 'user',
 ) {
-  return mutateBlock(em, actor, input, by, 'replaced', (current) => {
+  const change = (current: string) => {
     if (!current.includes(input.old)) {
       throw new AppError(
         AppErrorCode.BadRequest,
@@ -184,5 +191,6 @@ export function replaceCoreBlock(
       );
     }
     return current.replace(input.old, () => input.new);
-  });
+  };
+  return mutateBlock(em, actor, { input, operation: 'replaced', change });
 }

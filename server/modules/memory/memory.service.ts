@@ -24,6 +24,11 @@ export interface MemoryDeps {
   jobId?: string;
 }
 
+/** A write on the actor's behalf: who, and what the write needs. */
+export interface MemoryWriter extends MemoryDeps {
+  actor: User;
+}
+
 function stamp(deps: MemoryDeps, operation: MemoryOperation): LastModified {
   return {
     at: new Date().toISOString(),
@@ -42,12 +47,10 @@ type FieldsOf<D extends MemoryTypeDef> = z.output<D['fields']>;
  */
 export async function createMemories<D extends MemoryTypeDef>(
   em: EntityManager,
-  actor: User,
-  deps: MemoryDeps,
-  def: D,
-  agentId: string,
-  inputs: FieldsOf<D>[],
+  deps: MemoryWriter,
+  { def, agentId, items: inputs }: { def: D; agentId: string; items: FieldsOf<D>[] },
 ): Promise<MemoryRecord[]> {
+  const { actor } = deps;
   const agent = await getOwnedAgent(em, actor, agentId);
   const now = new Date();
   const rows = inputs.map((fields) =>
@@ -72,8 +75,7 @@ export async function createMemories<D extends MemoryTypeDef>(
 function recordChange(
   em: EntityManager,
   deps: MemoryDeps,
-  item: MemoryItem,
-  change: Pick<HistoryEntry, 'operation' | 'before' | 'after'>,
+  { item, ...change }: Pick<HistoryEntry, 'operation' | 'before' | 'after'> & { item: MemoryItem },
 ) {
   recordHistory(em, {
     ...change,
@@ -90,20 +92,26 @@ function embeddable(def: MemoryTypeDef, items: { id: string; updatedAt: Date }[]
   return def.embeddingText ? items.map((i) => ({ id: i.id, updatedAt: i.updatedAt })) : [];
 }
 
-/** An item of this type, of the actor's, on a live agent, not deleted; else NOT_FOUND. */
 /** A memory item, addressed within its agent. */
 export interface MemoryRef {
   agentId: string;
   id: string;
 }
 
+export interface GetMemory {
+  def: MemoryTypeDef;
+  ref: MemoryRef;
+  /** A resource's content. */
+  withContent?: boolean;
+  /** A vault item's ciphertext (for history). */
+  withSecret?: boolean;
+}
+
+/** An item of this type, of the actor's, on a live agent, not deleted; else NOT_FOUND. */
 export async function getMemory(
   em: EntityManager,
   actor: User,
-  def: MemoryTypeDef,
-  ref: MemoryRef,
-  /** withContent: a resource's content; withSecret: a vault item's ciphertext (for history). */
-  opts: { withContent?: boolean; withSecret?: boolean } = {},
+  { def, ref, ...opts }: GetMemory,
 ): Promise<MemoryItem> {
   const item = await em.findOne(
     MemoryItem,
@@ -127,13 +135,10 @@ export async function getMemory(
 
 export async function updateMemory<D extends MemoryTypeDef>(
   em: EntityManager,
-  actor: User,
-  deps: MemoryDeps,
-  def: D,
-  ref: MemoryRef,
-  changes: Partial<FieldsOf<D>>,
+  deps: MemoryWriter,
+  { def, ref, changes }: { def: D; ref: MemoryRef; changes: Partial<FieldsOf<D>> },
 ): Promise<MemoryItem> {
-  const item = await getMemory(em, actor, def, ref, { withContent: true, withSecret: true });
+  const item = await getMemory(em, deps.actor, { def, ref, withContent: true, withSecret: true });
   const before = snapshotOf(item);
   patchItem(em, item, {
     def,
@@ -142,7 +147,7 @@ export async function updateMemory<D extends MemoryTypeDef>(
     now: new Date(),
     cipher: deps.cipher,
   });
-  recordChange(em, deps, item, { operation: 'updated', before, after: snapshotOf(item) });
+  recordChange(em, deps, { item, operation: 'updated', before, after: snapshotOf(item) });
   await em.flush();
   await scheduleEmbeddings(deps.queues, deps.log, embeddable(def, [item]));
   return item;
@@ -151,15 +156,13 @@ export async function updateMemory<D extends MemoryTypeDef>(
 /** Soft delete: hidden from every procedure and from search at once. */
 export async function deleteMemory(
   em: EntityManager,
-  actor: User,
-  deps: MemoryDeps,
-  def: MemoryTypeDef,
-  ref: MemoryRef,
+  deps: MemoryWriter,
+  { def, ref }: { def: MemoryTypeDef; ref: MemoryRef },
 ): Promise<void> {
-  const item = await getMemory(em, actor, def, ref, { withContent: true, withSecret: true });
+  const item = await getMemory(em, deps.actor, { def, ref, withContent: true, withSecret: true });
   item.deletedAt = new Date();
   item.lastModified = stamp(deps, 'deleted');
-  recordChange(em, deps, item, { operation: 'deleted', before: snapshotOf(item), after: null });
+  recordChange(em, deps, { item, operation: 'deleted', before: snapshotOf(item), after: null });
   await em.flush();
 }
 
@@ -172,8 +175,7 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 export async function listMemories(
   em: EntityManager,
   actor: User,
-  def: MemoryTypeDef,
-  input: TListMemoriesRequest,
+  { def, ...input }: TListMemoriesRequest & { def: MemoryTypeDef },
 ): Promise<{ items: MemoryItem[]; nextCursor: string | null }> {
   const agent = await getOwnedAgent(em, actor, input.agentId);
   const timeCol = def.type === 'episodic' ? 'occurred_at' : 'created_at';
@@ -213,11 +215,10 @@ export async function listMemories(
 /** Decrypts a vault secret for its owner, and records that it was revealed. */
 export async function revealSecret(
   em: EntityManager,
-  actor: User,
-  deps: MemoryDeps & { requestId?: string | null; ip?: string | null },
-  def: MemoryTypeDef,
+  deps: MemoryWriter & { requestId?: string | null; ip?: string | null },
   ref: MemoryRef,
 ): Promise<{ id: string; secretValue: string }> {
+  const { actor } = deps;
   const item = await em.findOne(
     MemoryItem,
     {
@@ -229,7 +230,7 @@ export async function revealSecret(
     },
     { populate: ['secretCiphertext'] },
   );
-  if (!item || def.type !== 'knowledge_vault') throw notFound('Memory');
+  if (!item) throw notFound('Memory');
   if (!item.secretCiphertext || !item.secretKeyId) throw notFound('Secret');
   const secretValue = deps.cipher.decrypt(item.secretCiphertext, item.secretKeyId, item.id);
   em.create(VaultAccess, {

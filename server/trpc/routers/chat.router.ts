@@ -33,7 +33,7 @@ export const chatRouter = router({
         usage: ZUsage.nullable(),
       }),
     )
-    .mutation(({ ctx, input }) => sendMessage(ctx.em, ctx.user, chatDeps(ctx), input)),
+    .mutation(({ ctx, input }) => sendMessage(ctx.em, chatDeps(ctx), { ...input, actor: ctx.user })),
 
   /**
    * The same turn as Server-Sent Events: start, thinking, memories, content (many), then complete
@@ -49,6 +49,6 @@ export const chatRouter = router({
       return next();
     })
     .subscription(async function* ({ ctx, input, signal }) {
-      yield* streamMessage(ctx.em, ctx.user, chatDeps(ctx), input, signal);
+      yield* streamMessage(ctx.em, chatDeps(ctx), { ...input, actor: ctx.user, signal });
     }),
 });

@@ -33,7 +33,7 @@ import {
   deleteMemory,
   getMemory,
   listMemories,
-  type MemoryDeps,
+  type MemoryWriter,
   revealSecret,
   updateMemory,
 } from '../../modules/memory/memory.service.js';
@@ -57,11 +57,13 @@ import {
   toJobResponse,
 } from '../../modules/consolidation/jobs.service.js';
 import { memoryStats } from '../../modules/memory/stats.service.js';
+import type { User } from '../../modules/users/user.entity.js';
 import type { Context } from '../context.js';
 import { rest } from '../../rest/meta.js';
 import { authedProcedure, router } from '../init.js';
 
-const deps = (ctx: Context): MemoryDeps => ({
+const deps = (ctx: Context & { user: User }): MemoryWriter => ({
+  actor: ctx.user,
   cipher: ctx.services.cipher,
   queues: ctx.services.queues,
   log: ctx.log,
@@ -84,9 +86,7 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
       .output(def.response)
       .mutation(async ({ ctx, input }) => {
         const { agentId, ...fields } = input as { agentId: string } & z.output<F>;
-        const [item] = await createMemories(ctx.em, ctx.user, deps(ctx), def, agentId, [
-          fields as z.output<F>,
-        ]);
+        const [item] = await createMemories(ctx.em, deps(ctx), { def, agentId, items: [fields as z.output<F>] });
         // The output is validated by def.response; tRPC cannot follow the generic R here.
         return def.toResponse(item!) as never;
       }),
@@ -103,14 +103,11 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
       .input(z.object({ agentId: z.uuid(), items: z.array(def.fields).min(1).max(MAX_BATCH) }))
       .output(z.object({ ids: z.array(z.uuid()) }))
       .mutation(async ({ ctx, input }) => {
-        const items = await createMemories(
-          ctx.em,
-          ctx.user,
-          deps(ctx),
+        const items = await createMemories(ctx.em, deps(ctx), {
           def,
-          input.agentId,
-          input.items as z.output<F>[],
-        );
+          agentId: input.agentId,
+          items: input.items as z.output<F>[],
+        });
         return { ids: items.map((i) => i.id) };
       }),
 
@@ -120,7 +117,7 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
       .output(def.response)
       .query(
         async ({ ctx, input }) =>
-          def.toResponse(await getMemory(ctx.em, ctx.user, def, input, { withContent: true })) as never,
+          def.toResponse(await getMemory(ctx.em, ctx.user, { def, ref: input, withContent: true })) as never,
       ),
 
     /** Newest first; resources come without their content (use get). */
@@ -129,7 +126,7 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
       .input(ZListMemoriesRequest)
       .output(z.object({ items: z.array(ZMemorySummaryResponse), nextCursor: z.string().nullable() }))
       .query(async ({ ctx, input }) => {
-        const page = await listMemories(ctx.em, ctx.user, def, input);
+        const page = await listMemories(ctx.em, ctx.user, { ...input, def });
         return { items: page.items.map(toMemorySummary), nextCursor: page.nextCursor };
       }),
 
@@ -143,14 +140,11 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
       .mutation(async ({ ctx, input }) => {
         const { id, agentId, ...changes } = input as { id: string; agentId: string } & Partial<z.output<F>>;
         return def.toResponse(
-          await updateMemory(
-            ctx.em,
-            ctx.user,
-            deps(ctx),
+          await updateMemory(ctx.em, deps(ctx), {
             def,
-            { agentId, id },
-            changes as Partial<z.output<F>>,
-          ),
+            ref: { agentId, id },
+            changes: changes as Partial<z.output<F>>,
+          }),
         ) as never;
       }),
 
@@ -160,7 +154,7 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
       .input(ZMemoryIdRequest)
       .output(z.object({ id: z.uuid(), deleted: z.literal(true) }))
       .mutation(async ({ ctx, input }) => {
-        await deleteMemory(ctx.em, ctx.user, deps(ctx), def, input);
+        await deleteMemory(ctx.em, deps(ctx), { def, ref: input });
         return { id: input.id, deleted: true as const };
       }),
   });
@@ -179,7 +173,7 @@ const vaultRouter = router({
     .input(ZMemoryIdRequest)
     .output(z.object({ id: z.uuid(), secretValue: z.string() }))
     .mutation(({ ctx, input }) =>
-      revealSecret(ctx.em, ctx.user, { ...deps(ctx), requestId: ctx.requestId, ip: ctx.ip }, vault, input),
+      revealSecret(ctx.em, { ...deps(ctx), requestId: ctx.requestId, ip: ctx.ip }, input),
     ),
 });
 
@@ -281,7 +275,7 @@ export const memoryRouter = router({
     )
     .input(ZIngestRequest)
     .output(ZIngestResponse)
-    .mutation(({ ctx, input }) => ingest(ctx.em, ctx.user, consolidationDeps(ctx), input)),
+    .mutation(({ ctx, input }) => ingest(ctx.em, consolidationDeps(ctx), { ...input, actor: ctx.user })),
 
   /** A consolidation job: status, timing, token usage and, once done, the changes it made. */
   job: authedProcedure
