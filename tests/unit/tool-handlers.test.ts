@@ -39,13 +39,14 @@ function manager(type: MemoryKind, opts: { vault?: boolean } = {}) {
     vaultConfigured: opts.vault ?? true,
     staged,
   };
-  const call = async (name: string, args: unknown) => {
+  const call = async (name: string, args: unknown): Promise<Record<string, unknown>> => {
     const outcome = await executeToolCall(ctx, MANAGER_TOOLS[type], {
       id: 'call_1',
       name,
       arguments: typeof args === 'string' ? args : JSON.stringify(args),
     });
-    return { ...(JSON.parse(outcome.content) as Record<string, unknown>), finish: outcome.finish ?? false };
+    const answer: Record<string, unknown> = JSON.parse(outcome.content) as Record<string, unknown>;
+    return { ...answer, finish: outcome.finish ?? false };
   };
   return { call, staged, blocks, searched };
 }
