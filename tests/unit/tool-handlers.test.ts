@@ -116,7 +116,7 @@ describe('the memory managers tool dispatch', () => {
     });
     expect(replaced).toMatchObject({ ok: true, removed: 1, inserted: 1 });
     expect(m.staged.slice(1).map((c) => c.kind)).toEqual(['delete', 'insert']);
-    expect((m.staged[2] as { fields: { occurredAt: Date } }).fields.occurredAt).toEqual(
+    expect((m.staged[2] as Extract<StagedChange, { kind: 'insert' }>).fields.occurredAt).toEqual(
       new Date('2026-05-01T10:00:00Z'),
     );
   });
