@@ -126,6 +126,7 @@ export function createApp(deps: AppDeps): { handler: RequestListener; services: 
     );
   });
 
+  // eslint-disable-next-line max-params -- Express knows error middleware by its four parameters.
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
     writeHttpError(res, httpErrorOf(err, { requestId: requestIdOf(req), log: req.log }));
   };

@@ -10,9 +10,7 @@ export interface Readiness {
 }
 
 async function timed(
-  name: string,
-  timeoutMs: number,
-  log: Logger,
+  { name, timeoutMs, log }: { name: string; timeoutMs: number; log: Logger },
   probe: () => Promise<unknown>,
 ): Promise<CheckResult> {
   const started = performance.now();
@@ -41,8 +39,8 @@ export async function checkReadiness(
   timeoutMs = 2000,
 ): Promise<Readiness> {
   const [database, redis] = await Promise.all([
-    timed('database', timeoutMs, log, () => deps.orm.em.getConnection().execute('select 1')),
-    timed('redis', timeoutMs, log, () => deps.redis.ping()),
+    timed({ name: 'database', timeoutMs, log }, () => deps.orm.em.getConnection().execute('select 1')),
+    timed({ name: 'redis', timeoutMs, log }, () => deps.redis.ping()),
   ]);
   return { ready: database.ok && redis.ok, checks: { database, redis } };
 }

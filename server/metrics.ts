@@ -91,7 +91,17 @@ export class Metrics {
   }
 
   /** Records one tRPC call; `code` is `OK` or the tRPC error code. */
-  observeProcedure(procedure: string, type: string, code: string, seconds: number): void {
+  observeProcedure({
+    procedure,
+    type,
+    code,
+    seconds,
+  }: {
+    procedure: string;
+    type: string;
+    code: string;
+    seconds: number;
+  }): void {
     this.procedureDuration.observe({ procedure, type, code }, seconds);
     if (code !== 'OK') this.errors.inc({ procedure, code });
   }

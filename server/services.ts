@@ -77,8 +77,9 @@ export interface AppServices {
  */
 export function createServices(deps: AppDeps, trustProxy: Parameters<typeof proxyAddr>[1]): AppServices {
   const { env, logger } = deps;
-  const queues = new JobQueues(deps.redis, env.QUEUE_PREFIX, undefined, {
-    consolidate: consolidateJobOptions(env),
+  const queues = new JobQueues(deps.redis, {
+    prefix: env.QUEUE_PREFIX,
+    jobOptions: { consolidate: consolidateJobOptions(env) },
   });
   return {
     cipher: new VaultCipher(env.VAULT_KEYS),

@@ -50,8 +50,8 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
     CONSOLIDATE_ATTEMPTS: opts.attempts,
     CONSOLIDATE_BACKOFF_MS: opts.backoffMs,
   });
-  const queues = new JobQueues(publisher, opts.prefix, 3000, { consolidate: jobOptions });
-  const embeddingScheduler = new EmbeddingScheduler(queues, log);
+  const queues = new JobQueues(publisher, { prefix: opts.prefix, jobOptions: { consolidate: jobOptions } });
+  const embeddingScheduler = new EmbeddingScheduler({ queues, log });
 
   const worker = new Worker(
     QUEUES.consolidate,

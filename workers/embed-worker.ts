@@ -31,7 +31,10 @@ export interface EmbedWorkerOptions {
  */
 export function startEmbedWorker(opts: EmbedWorkerOptions) {
   const log = opts.log.child({ queue: QUEUES.embed });
-  const batcher = new EmbedBatcher(opts.orm, opts.provider, log, opts.batchSize);
+  const batcher = new EmbedBatcher(
+    { orm: opts.orm, provider: opts.provider, log },
+    { batchSize: opts.batchSize },
+  );
   const worker = new Worker(QUEUES.embed, createEmbedProcessor(batcher), {
     connection: opts.connection,
     prefix: opts.prefix,
@@ -49,7 +52,7 @@ export function startEmbedWorker(opts: EmbedWorkerOptions) {
     enableOfflineQueue: false,
   });
   producerConnection.on('error', () => {});
-  const queues = new JobQueues(producerConnection, opts.prefix);
+  const queues = new JobQueues(producerConnection, { prefix: opts.prefix });
   const queue = new Queue(QUEUES.embed, {
     connection: opts.connection,
     prefix: opts.prefix,
@@ -67,7 +70,7 @@ export function startEmbedWorker(opts: EmbedWorkerOptions) {
       if (pending.length === 0) return 0;
       // A new salt per sweep window, so a job that failed for good does not block its items forever.
       const salt = `sweep-${Math.floor(Date.now() / Math.max(opts.sweepIntervalMs, 1000))}`;
-      const ok = await scheduleEmbeddings(queues, log, pending, 'sweep', salt);
+      const ok = await scheduleEmbeddings({ queues, log }, pending, { reason: 'sweep', jobIdSalt: salt });
       if (ok) log.info({ items: pending.length }, 'sweep re-enqueued items still waiting for an embedding');
       return ok ? pending.length : 0;
     } catch (err) {

@@ -15,13 +15,24 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 export class JobQueues {
   private readonly queues = new Map<string, Queue>();
 
+  private readonly prefix: string;
+  private readonly timeoutMs: number;
+  private readonly jobOptions: Partial<Record<JobName, JobsOptions>>;
+
   constructor(
     private readonly connection: Redis,
-    private readonly prefix: string,
-    private readonly timeoutMs = 3000,
-    /** Per-job-kind defaults on top of DEFAULT_JOB_OPTIONS (e.g. the consolidation attempts). */
-    private readonly jobOptions: Partial<Record<JobName, JobsOptions>> = {},
-  ) {}
+    opts: {
+      prefix: string;
+      /** How long an enqueue waits for Redis before it fails. */
+      timeoutMs?: number;
+      /** Per-job-kind defaults on top of DEFAULT_JOB_OPTIONS (e.g. the consolidation attempts). */
+      jobOptions?: Partial<Record<JobName, JobsOptions>>;
+    },
+  ) {
+    this.prefix = opts.prefix;
+    this.timeoutMs = opts.timeoutMs ?? 3000;
+    this.jobOptions = opts.jobOptions ?? {};
+  }
 
   /** The BullMQ queue behind a queue name (for the dashboard). */
   queue(name: string): Queue {
@@ -94,11 +105,9 @@ export class JobQueues {
  * instance because Redis was down), so a failure here is logged, not thrown.
  */
 export async function scheduleEmbeddings(
-  queues: JobQueues,
-  log: Logger,
+  { queues, log }: { queues: JobQueues; log: Logger },
   items: { id: string; updatedAt: Date }[],
-  reason: 'write' | 'sweep' | 'reembed' = 'write',
-  jobIdSalt = '',
+  { reason = 'write', jobIdSalt = '' }: { reason?: 'write' | 'sweep' | 'reembed'; jobIdSalt?: string } = {},
 ): Promise<boolean> {
   try {
     for (let i = 0; i < items.length; i += EMBED_JOB_CHUNK) {
@@ -142,12 +151,17 @@ export class EmbeddingScheduler {
   private timer: NodeJS.Timeout | null = null;
   private inFlight = new Set<Promise<unknown>>();
 
-  constructor(
-    private readonly queues: JobQueues,
-    private readonly log: Logger,
-    private readonly lingerMs = 25,
-    private readonly maxItems = EMBED_JOB_CHUNK,
-  ) {}
+  private readonly queues: JobQueues;
+  private readonly log: Logger;
+  private readonly lingerMs: number;
+  private readonly maxItems: number;
+
+  constructor(deps: { queues: JobQueues; log: Logger }, opts: { lingerMs?: number; maxItems?: number } = {}) {
+    this.queues = deps.queues;
+    this.log = deps.log;
+    this.lingerMs = opts.lingerMs ?? 25;
+    this.maxItems = opts.maxItems ?? EMBED_JOB_CHUNK;
+  }
 
   add(items: { id: string; updatedAt: Date }[]): void {
     if (items.length === 0) return;
@@ -162,7 +176,7 @@ export class EmbeddingScheduler {
     const items = this.pending;
     this.pending = [];
     if (items.length === 0) return;
-    const sent = scheduleEmbeddings(this.queues, this.log, items);
+    const sent = scheduleEmbeddings({ queues: this.queues, log: this.log }, items);
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));
   }

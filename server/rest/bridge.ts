@@ -126,6 +126,7 @@ export function restBridge(services: AppServices): express.Router {
     res.status(status).json(renameFields(outputParser, data, 'out'));
   });
 
+  // eslint-disable-next-line max-params -- Express knows error middleware by its four parameters.
   const onBodyError: ErrorRequestHandler = (err: { type?: string }, req, res, next) => {
     const requestId = requestIdOf(req);
     if (err.type === 'entity.parse.failed') {

@@ -31,10 +31,20 @@ const mapErrors = t.middleware(async ({ ctx, next, path, type }) => {
   const result = await next();
   if (!result.ok) {
     const error = toTRPCError(result.error, ctx);
-    ctx.services.metrics.observeProcedure(path, type, error.code, (performance.now() - started) / 1000);
+    ctx.services.metrics.observeProcedure({
+      procedure: path,
+      type,
+      code: error.code,
+      seconds: (performance.now() - started) / 1000,
+    });
     throw error;
   }
-  ctx.services.metrics.observeProcedure(path, type, 'OK', (performance.now() - started) / 1000);
+  ctx.services.metrics.observeProcedure({
+    procedure: path,
+    type,
+    code: 'OK',
+    seconds: (performance.now() - started) / 1000,
+  });
   return result;
 });
 

@@ -217,7 +217,12 @@ async function finishTurn(
   deps: ChatDeps,
   answer: { turn: Turn; text: string; usage: LlmUsage | null; metadata: MessageMetadata },
 ): Promise<MessageKey> {
-  const { turn: { agent, userMessage }, text, usage, metadata } = answer;
+  const {
+    turn: { agent, userMessage },
+    text,
+    usage,
+    metadata,
+  } = answer;
   const { message, job } = await saveAnswer(
     em,
     {
@@ -311,8 +316,8 @@ export async function* streamMessage(
     if (!settled) {
       // Nobody is listening any more: a partial answer that cannot be saved is logged, and the
       // sweep marks the pending user message failed.
-      await finishTurn(em, deps, { turn, text, usage: null, metadata: { status: 'interrupted' } }).catch((err) =>
-        deps.log.warn({ err, messageId: userMessage.id }, 'could not save the interrupted answer'),
+      await finishTurn(em, deps, { turn, text, usage: null, metadata: { status: 'interrupted' } }).catch(
+        (err) => deps.log.warn({ err, messageId: userMessage.id }, 'could not save the interrupted answer'),
       );
     }
   }

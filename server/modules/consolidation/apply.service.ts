@@ -101,9 +101,9 @@ function record(
     label: string;
     actor: string;
   },
-  before: Record<string, unknown> | null,
-  after: Record<string, unknown> | null,
+  states: { before: Record<string, unknown> | null; after: Record<string, unknown> | null },
 ) {
+  const { before, after } = states;
   recordHistory(a.tx, {
     agentId: a.target.agentId,
     userId: a.target.userId,
@@ -146,10 +146,7 @@ async function applyCore(a: Applying, change: Change<'core'>) {
   record(
     a,
     { itemId: block.id, memoryType: 'core', operation, label: block.label, actor: change.actor },
-    before,
-    {
-      value,
-    },
+    { before, after: { value } },
   );
 }
 
@@ -169,7 +166,7 @@ function applyInsert(a: Applying, change: Change<'insert'>) {
     }),
   );
   const entry = { itemId: item.id, memoryType: change.type, label: memoryTitle(item), actor: change.actor };
-  record(a, { ...entry, operation: 'created' }, null, snapshotOf(item));
+  record(a, { ...entry, operation: 'created' }, { before: null, after: snapshotOf(item) });
   if (def.embeddingText) a.toEmbed.push({ id: item.id, updatedAt: item.updatedAt });
 }
 
@@ -186,7 +183,7 @@ async function applyToExisting(a: Applying, change: Change<'update'> | Change<'d
   if (change.kind === 'delete') {
     item.deletedAt = a.now;
     item.lastModified = stamp(a, 'deleted');
-    record(a, { ...entry, operation: 'deleted' }, before, null);
+    record(a, { ...entry, operation: 'deleted' }, { before, after: null });
     return;
   }
   const reembed = patchItem(a.tx, item, {
@@ -197,7 +194,7 @@ async function applyToExisting(a: Applying, change: Change<'update'> | Change<'d
     cipher: a.cipher,
   });
   if (reembed) a.toEmbed.push({ id: item.id, updatedAt: a.now });
-  record(a, { ...entry, operation: change.operation }, before, snapshotOf(item));
+  record(a, { ...entry, operation: change.operation }, { before, after: snapshotOf(item) });
 }
 
 /** One handler per kind of staged change. */

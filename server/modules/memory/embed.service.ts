@@ -87,13 +87,20 @@ export class EmbedBatcher {
   private timer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
 
+  private readonly orm: MikroORM;
+  private readonly provider: EmbeddingProvider;
+  private readonly log: Logger;
+  private readonly batchSize: number;
+  private readonly maxWaitMs: number;
+
   constructor(
-    private readonly orm: MikroORM,
-    private readonly provider: EmbeddingProvider,
-    private readonly log: Logger,
-    private readonly batchSize: number,
-    private readonly maxWaitMs = 20,
-  ) {}
+    deps: { orm: MikroORM; provider: EmbeddingProvider; log: Logger },
+    opts: { batchSize: number; maxWaitMs?: number },
+  ) {
+    ({ orm: this.orm, provider: this.provider, log: this.log } = deps);
+    this.batchSize = opts.batchSize;
+    this.maxWaitMs = opts.maxWaitMs ?? 20;
+  }
 
   /** Embeds and stores these items (those still needing it); resolves with how many were written. */
   submit(ids: string[]): Promise<number> {

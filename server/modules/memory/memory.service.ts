@@ -67,7 +67,7 @@ export async function createMemories<D extends MemoryTypeDef>(
   );
   await em.insertMany(MemoryItem, rows);
   const records = rows.map((r) => ({ ...r, agent: { id: agent.id } }));
-  await scheduleEmbeddings(deps.queues, deps.log, embeddable(def, records));
+  await scheduleEmbeddings(deps, embeddable(def, records));
   return records;
 }
 
@@ -149,7 +149,7 @@ export async function updateMemory<D extends MemoryTypeDef>(
   });
   recordChange(em, deps, { item, operation: 'updated', before, after: snapshotOf(item) });
   await em.flush();
-  await scheduleEmbeddings(deps.queues, deps.log, embeddable(def, [item]));
+  await scheduleEmbeddings(deps, embeddable(def, [item]));
   return item;
 }
 

@@ -200,7 +200,7 @@ export function vectorStatement(q: SearchQueryInput & { vector: string }): State
 /** The full-text signal (BM25, `fulltextCtes`). */
 export function fulltextStatement(q: SearchQueryInput & { fulltext: FulltextQuery }): Statement {
   const { params, p, scope, agentSize, k } = statementScope(q);
-  const sql = `with ${agentSize}, ${fulltextCtes(q.fulltext, scope, k, p).join(',\n')}
+  const sql = `with ${agentSize}, ${fulltextCtes(q.fulltext, { scope, k, p }).join(',\n')}
     select id, rank, score, exact from fulltext order by rank`;
   return { sql, params };
 }
@@ -314,7 +314,10 @@ export async function runFusedSearch(
  *    term is ts_rank of that one term times pi^2/6: its occurrences weighted by field (and
  *    decaying with repetition, which ts_rank does and BM25's k1 then saturates further).
  */
-function fulltextCtes(ft: FulltextQuery, scope: string, k: string, p: (v: unknown) => string): string[] {
+function fulltextCtes(
+  ft: FulltextQuery,
+  { scope, k, p }: { scope: string; k: string; p: (v: unknown) => string },
+): string[] {
   const words = p(ft.words);
   const prefix = ft.prefix ? p(ft.prefix) : null;
   const exact = p(ft.exact);

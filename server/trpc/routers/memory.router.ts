@@ -86,7 +86,11 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
       .output(def.response)
       .mutation(async ({ ctx, input }) => {
         const { agentId, ...fields } = input as { agentId: string } & z.output<F>;
-        const [item] = await createMemories(ctx.em, deps(ctx), { def, agentId, items: [fields as z.output<F>] });
+        const [item] = await createMemories(ctx.em, deps(ctx), {
+          def,
+          agentId,
+          items: [fields as z.output<F>],
+        });
         // The output is validated by def.response; tRPC cannot follow the generic R here.
         return def.toResponse(item!) as never;
       }),
@@ -106,7 +110,7 @@ function memoryTypeRouter<F extends z.ZodObject, R extends z.ZodObject, P extend
         const items = await createMemories(ctx.em, deps(ctx), {
           def,
           agentId: input.agentId,
-          items: input.items as z.output<F>[],
+          items: input.items,
         });
         return { ids: items.map((i) => i.id) };
       }),
