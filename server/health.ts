@@ -39,7 +39,7 @@ export async function checkReadiness(
   timeoutMs = 2000,
 ): Promise<Readiness> {
   const [database, redis] = await Promise.all([
-    timed({ name: 'database', timeoutMs, log }, () => deps.orm.em.getConnection().execute('select 1')),
+    timed({ name: 'database', timeoutMs, log }, () => deps.orm.em.execute('select 1')),
     timed({ name: 'redis', timeoutMs, log }, () => deps.redis.ping()),
   ]);
   return { ready: database.ok && redis.ok, checks: { database, redis } };

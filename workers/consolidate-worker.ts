@@ -121,7 +121,6 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
     try {
       const rows = await opts.orm.em
         .fork()
-        .getConnection()
         .execute<{ id: string; agent_id: string }[]>(
           `select id, agent_id from memory_jobs
            where status = 'queued' and created_at < now() - make_interval(secs => ?)
@@ -145,7 +144,7 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
    */
   async function reconcileActive(): Promise<number> {
     const em = opts.orm.em.fork();
-    const rows = await em.getConnection().execute<{ id: string; agent_id: string }[]>(
+    const rows = await em.execute<{ id: string; agent_id: string }[]>(
       `select id, agent_id from memory_jobs
          where status = 'active' and updated_at < now() - make_interval(secs => ?)
          order by id limit 1000`,

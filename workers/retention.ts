@@ -29,12 +29,12 @@ export function startRetention(opts: RetentionOptions) {
   const log = opts.log.child({ task: 'retention' });
 
   async function runOnce(): Promise<{ jobInputs: number; history: number }> {
-    const conn = opts.orm.em.fork().getConnection();
+    const em = opts.orm.em.fork();
     let jobInputs = 0;
     let history = 0;
     if (opts.jobInputDays > 0) {
       for (;;) {
-        const rows = await conn.execute<{ id: string }[]>(
+        const rows = await em.execute<{ id: string }[]>(
           `update memory_jobs set input = null, updated_at = now() where id in (
              select id from memory_jobs
              where status in ('completed', 'failed') and input is not null
@@ -49,7 +49,7 @@ export function startRetention(opts: RetentionOptions) {
     }
     if (opts.historyDays > 0) {
       for (;;) {
-        const rows = await conn.execute<{ id: string }[]>(
+        const rows = await em.execute<{ id: string }[]>(
           `delete from memory_history where id in (
              select id from (
                select id, created_at,

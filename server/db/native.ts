@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 
 /**
- * Runs a statement with native `$n` parameters: each parameter (the 8 KB vector literal among
- * them) is sent once, and the query-builder layers are skipped. Inside `em.transactional` it runs
- * on the transaction's connection (knex's transaction client hands out that one), else on a
- * pooled one.
+ * The one other way to reach the database besides the unit of work and `em.execute`: a statement
+ * with native `$n` parameters, for the hot paths whose parameters `em.execute` cannot carry as one
+ * value each (knex's `?` bindings expand arrays; the 8 KB vector literal is sent once), prepared once
+ * per connection (docs/decisions/0003-native-statements.md). Inside `em.transactional` it runs on the
+ * transaction's connection (knex's transaction client hands out that one), else on a pooled one;
+ * it is logged like the ORM's own queries (the `query` debug namespace).
  */
 export async function runNative<T>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
   const client = (em.getTransactionContext<Knex.Transaction>() ?? em.getKnex()).client as {
@@ -14,9 +16,17 @@ export async function runNative<T>(em: EntityManager, sql: string, params: unkno
     }>;
     releaseConnection: (conn: unknown) => Promise<void>;
   };
+  const started = performance.now();
   const conn = await client.acquireConnection();
   try {
-    return (await conn.query({ name: statementName(sql), text: sql, values: params })).rows;
+    const { rows } = await conn.query({ name: statementName(sql), text: sql, values: params });
+    em.config.getLogger().logQuery({
+      query: sql,
+      took: Math.round(performance.now() - started),
+      results: rows.length,
+      level: 'info',
+    });
+    return rows;
   } finally {
     await client.releaseConnection(conn);
   }

@@ -53,7 +53,6 @@ export async function openDatabaseOrExit(env: OrmEnv, logger: Logger): Promise<M
   try {
     [row] = await orm.em
       .fork()
-      .getConnection()
       .execute<{ vector: boolean; migrated: boolean }[]>(
         `select exists (select 1 from pg_extension where extname = 'vector') as vector,
            to_regclass('public.memories') is not null as migrated`,

@@ -10,7 +10,7 @@ let orm: MikroORM;
 beforeAll(async () => {
   db = await createTestDatabase();
   orm = await MikroORM.init(testOrmConfig(db.url));
-  await orm.em.getConnection().execute('create table native_probe (id int primary key)');
+  await orm.em.fork().execute('create table native_probe (id int primary key)');
 });
 afterAll(async () => {
   await orm?.close(true);
@@ -29,11 +29,8 @@ describe('runNative', () => {
     await expect(
       orm.em.fork().transactional(async (em) => {
         await runNative(em, 'insert into native_probe (id) values ($1)', [1]);
-        inside = (
-          await em
-            .getConnection()
-            .execute<{ id: number }[]>('select id from native_probe', [], 'all', em.getTransactionContext())
-        ).map((r) => r.id);
+        // em.execute, the other way statements are written, honours the same transaction.
+        inside = (await em.execute<{ id: number }[]>('select id from native_probe')).map((r) => r.id);
         outside = await ids();
         throw new Error('roll back');
       }),
@@ -41,6 +38,21 @@ describe('runNative', () => {
     expect(inside).toEqual([1]);
     expect(outside).toEqual([]);
     expect(await ids()).toEqual([]);
+  });
+
+  it("logs its statements like the ORM's own, when query logging is on", async () => {
+    const logged: string[] = [];
+    const logging = await MikroORM.init({
+      ...testOrmConfig(db.url),
+      debug: ['query'],
+      logger: (message) => logged.push(message),
+    });
+    try {
+      await runNative(logging.em.fork(), 'select id from native_probe where id = $1', [42]);
+    } finally {
+      await logging.close(true);
+    }
+    expect(logged.some((m) => m.includes('select id from native_probe where id = $1'))).toBe(true);
   });
 
   it('commits with the transaction, and outside one on its own', async () => {

@@ -154,7 +154,7 @@ export async function listJobs(
 /** `memory.usage`: an agent's consolidation jobs, LLM calls and tokens, totalled. */
 export async function agentUsage(em: EntityManager, actor: User, agentId: string) {
   const agent = await getOwnedAgent(em, actor, agentId);
-  const [row] = await em.getConnection().execute<
+  const [row] = await em.execute<
     {
       jobs: string;
       completed: string;
@@ -238,7 +238,7 @@ export type ClaimResult =
  */
 export async function claimJob(em: EntityManager, jobId: string): Promise<ClaimResult> {
   // One round trip: the claim, and (from the statement's snapshot) the status that explains a miss.
-  const [row] = await em.getConnection().execute<{ attempts: number | null; status: string | null }[]>(
+  const [row] = await em.execute<{ attempts: number | null; status: string | null }[]>(
     `with claimed as (
        update memory_jobs j set status = 'active', started_at = now(), updated_at = now(),
          attempts = j.attempts + 1, finished_at = null

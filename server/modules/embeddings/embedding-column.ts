@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 
 /** The dimension of memories.embedding in the database, or null if the column is missing. */
 export async function embeddingColumnDim(em: EntityManager): Promise<number | null> {
-  const [row] = await em.getConnection().execute<{ type: string }[]>(
+  const [row] = await em.execute<{ type: string }[]>(
     `select format_type(atttypid, atttypmod) as type from pg_attribute
      where attrelid = to_regclass('memories') and attname = 'embedding' and not attisdropped`,
   );

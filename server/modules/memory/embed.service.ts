@@ -155,7 +155,7 @@ export async function findPendingEmbeddings(
   minAgeMs: number,
   limit = 5000,
 ): Promise<{ id: string; updatedAt: Date }[]> {
-  const rows = await em.getConnection().execute<{ id: string; updated_at: Date }[]>(
+  const rows = await em.execute<{ id: string; updated_at: Date }[]>(
     `select id, updated_at from memories
      where embedding is null and deleted_at is null and memory_type <> 'knowledge_vault'
        and updated_at <= now() - (? * interval '1 millisecond')

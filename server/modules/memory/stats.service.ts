@@ -7,7 +7,7 @@ import { MEMORY_TYPES, type MemoryType } from './memory.types.js';
 /** Live items per type, and how many still wait for an embedding. */
 export async function memoryStats(em: EntityManager, actor: User, agentId: string) {
   const agent = await getOwnedAgent(em, actor, agentId);
-  const rows = await em.getConnection().execute<{ memory_type: MemoryType; n: string; pending: string }[]>(
+  const rows = await em.execute<{ memory_type: MemoryType; n: string; pending: string }[]>(
     `select memory_type, count(*) as n,
             count(*) filter (where embedding is null and memory_type <> 'knowledge_vault') as pending
      from memories where agent_id = ? and deleted_at is null group by memory_type`,
