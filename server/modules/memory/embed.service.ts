@@ -2,7 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { toSql } from 'pgvector';
 import type { Logger } from 'pino';
 import { runNative } from '../../db/native.js';
-import { MEMORY_DEFS, recordFromRow } from './memory.registry.js';
+import { MEMORY_DEFS, RECORD_COLUMNS, recordFromRow } from './memory.registry.js';
 import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
 
 export interface PendingText {
@@ -19,9 +19,7 @@ export async function loadEmbeddable(em: EntityManager, ids: string[]): Promise<
   // A plain statement, not em.find: hydrating entities for every batch only fed the GC.
   const rows = await runNative<Record<string, unknown>>(
     em,
-    `select id, agent_id, memory_type, created_at, updated_at, last_modified, embedding_model, occurred_at,
-            event_type, actor, summary, details, name, source, entry_type, steps, title, resource_type,
-            sensitivity, caption
+    `select ${RECORD_COLUMNS.join(', ')}
      from memories
      where id = any($1::uuid[]) and deleted_at is null and embedding is null and memory_type <> 'knowledge_vault'`,
     [ids],

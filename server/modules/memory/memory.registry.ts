@@ -23,26 +23,43 @@ const ZProceduralPatch = patchOf(ZProceduralFields);
 const ZResourcePatch = patchOf(ZResourceFields);
 const ZVaultPatch = patchOf(ZVaultFields);
 
+/**
+ * The one table of the memory types' own fields: property -> column (the naming strategy's
+ * snake_case; a test checks it against the entity's metadata). The record type, its row mapper and
+ * select lists, new-item defaults and history snapshots all come from it.
+ */
+export const FIELD_COLUMNS = {
+  occurredAt: 'occurred_at',
+  eventType: 'event_type',
+  actor: 'actor',
+  summary: 'summary',
+  details: 'details',
+  name: 'name',
+  source: 'source',
+  entryType: 'entry_type',
+  steps: 'steps',
+  title: 'title',
+  resourceType: 'resource_type',
+  content: 'content',
+  sensitivity: 'sensitivity',
+  caption: 'caption',
+} as const satisfies Partial<Record<keyof MemoryItem, string>>;
+export type FieldName = keyof typeof FIELD_COLUMNS;
+
 /** The columns a memory type's own fields map to. */
-type Columns = Partial<
-  Pick<
-    MemoryItem,
-    | 'occurredAt'
-    | 'eventType'
-    | 'actor'
-    | 'summary'
-    | 'details'
-    | 'name'
-    | 'source'
-    | 'entryType'
-    | 'steps'
-    | 'title'
-    | 'resourceType'
-    | 'content'
-    | 'sensitivity'
-    | 'caption'
-  >
->;
+type Columns = Partial<Pick<MemoryItem, FieldName>>;
+
+/** The columns recordFromRow reads: all but a resource's content (heavy) and secrets. */
+export const RECORD_COLUMNS = [
+  'id',
+  'agent_id',
+  'memory_type',
+  'created_at',
+  'updated_at',
+  'last_modified',
+  'embedding_model',
+  ...Object.values(FIELD_COLUMNS).filter((c) => c !== 'content'),
+];
 
 /**
  * What the mappers read: a MemoryItem entity satisfies it, and so does a plain search row, which
@@ -237,6 +254,12 @@ export function toMemorySummary(item: MemoryRecord): TMemorySummaryResponse {
 export function recordFromRow(r: Record<string, unknown>): MemoryRecord {
   // MikroORM leaves timestamptz values as strings on its connections.
   const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : v instanceof Date ? v : null);
+  const fields = Object.fromEntries(
+    Object.entries(FIELD_COLUMNS).map(([prop, column]) => [
+      prop,
+      prop === 'occurredAt' ? date(r[column]) : (r[column] ?? null),
+    ]),
+  ) as Required<Columns>;
   return {
     id: r.id as string,
     agent: { id: r.agent_id as string },
@@ -245,19 +268,6 @@ export function recordFromRow(r: Record<string, unknown>): MemoryRecord {
     updatedAt: date(r.updated_at)!,
     lastModified: r.last_modified as MemoryRecord['lastModified'],
     embeddingModel: (r.embedding_model as string | null) ?? null,
-    occurredAt: date(r.occurred_at),
-    eventType: (r.event_type as string | null) ?? null,
-    actor: (r.actor as string | null) ?? null,
-    summary: (r.summary as string | null) ?? null,
-    details: (r.details as string | null) ?? null,
-    name: (r.name as string | null) ?? null,
-    source: (r.source as string | null) ?? null,
-    entryType: (r.entry_type as string | null) ?? null,
-    steps: (r.steps as string[] | null) ?? null,
-    title: (r.title as string | null) ?? null,
-    resourceType: (r.resource_type as string | null) ?? null,
-    content: (r.content as string | null | undefined) ?? null,
-    sensitivity: (r.sensitivity as MemoryRecord['sensitivity']) ?? null,
-    caption: (r.caption as string | null) ?? null,
+    ...fields,
   };
 }

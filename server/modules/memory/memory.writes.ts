@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ChangeOperation, MemoryKind } from '../../../shared/memory-events.js';
 import { MemoryHistory } from './memory-history.entity.js';
 import type { MemoryItem } from './memory.entity.js';
-import type { MemoryTypeDef } from './memory.registry.js';
+import { FIELD_COLUMNS, type FieldName, type MemoryTypeDef } from './memory.registry.js';
 import type { LastModified } from './memory.types.js';
 import type { VaultCipher } from './vault-cipher.js';
 
@@ -16,43 +16,20 @@ const EMPTY_COLUMNS = {
   deletedAt: null,
   embedding: null,
   embeddingModel: null,
-  occurredAt: null,
-  eventType: null,
-  actor: null,
-  summary: null,
-  details: null,
-  name: null,
-  source: null,
-  entryType: null,
-  steps: null,
-  title: null,
-  resourceType: null,
-  content: null,
-  sensitivity: null,
   secretCiphertext: null,
   secretKeyId: null,
-  caption: null,
-} as const;
+  ...(Object.fromEntries(Object.keys(FIELD_COLUMNS).map((field) => [field, null])) as Record<
+    FieldName,
+    null
+  >),
+};
 
 /** The columns history keeps of an item (its type's fields; a vault secret only as stored). */
-const SNAPSHOT_FIELDS = [
-  'occurredAt',
-  'eventType',
-  'actor',
-  'summary',
-  'details',
-  'name',
-  'source',
-  'entryType',
-  'steps',
-  'title',
-  'resourceType',
-  'content',
-  'sensitivity',
-  'caption',
+const SNAPSHOT_FIELDS: readonly (FieldName | 'secretCiphertext' | 'secretKeyId')[] = [
+  ...(Object.keys(FIELD_COLUMNS) as FieldName[]),
   'secretCiphertext',
   'secretKeyId',
-] as const satisfies readonly (keyof MemoryItem)[];
+];
 
 type Sealed = Pick<MemoryItem, 'secretCiphertext' | 'secretKeyId'>;
 

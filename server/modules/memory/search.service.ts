@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Agent } from '../agents/agent.entity.js';
 import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
 import type { TSearchMethod, TSearchRequest } from './memory.schema.js';
-import { type MemoryRecord, recordFromRow } from './memory.registry.js';
+import { type MemoryRecord, RECORD_COLUMNS, recordFromRow } from './memory.registry.js';
 import { runNative } from '../../db/native.js';
 import { MEMORY_TYPES } from './memory.types.js';
 import { type FulltextQuery, hasSearchableWords, parseSearchQuery } from './search.query.js';
@@ -72,34 +72,8 @@ export interface SearchHit {
   signals: Record<TSearchMethod, { rank: number; score: number } | null>;
 }
 
-/** Every column but the heavy or secret ones (embedding, resource content, ciphertext, tsv). */
-export const SEARCH_COLUMNS = [
-  'id',
-  'created_at',
-  'updated_at',
-  'agent_id',
-  'user_id',
-  'memory_type',
-  'deleted_at',
-  'last_modified',
-  'embedding_model',
-  'occurred_at',
-  'event_type',
-  'actor',
-  'summary',
-  'details',
-  'name',
-  'source',
-  'entry_type',
-  'steps',
-  'title',
-  'resource_type',
-  'sensitivity',
-  'secret_key_id',
-  'caption',
-]
-  .map((c) => `m.${c}`)
-  .join(', ');
+/** The record's columns, qualified for statements that join (memories m). */
+const SEARCH_COLUMNS = RECORD_COLUMNS.map((c) => `m.${c}`).join(', ');
 
 export interface SearchQueryInput {
   agentId: string;
