@@ -28,3 +28,22 @@ export function decodeCursor(cursor: string): KeysetCursor {
   if (!parsed.success || !time?.success) throw new AppError(AppErrorCode.BadRequest, 'Invalid cursor');
   return { time: time.data, id: parsed.data[1] };
 }
+
+/**
+ * One keyset page from `limit + 1` rows read in the page's order: the first `limit`, and a cursor
+ * after the last of them when another row follows. Every paginated list ends here.
+ */
+export function pageOf<T>(
+  rows: T[],
+  { limit, cursorOf }: { limit: number; cursorOf: (last: T) => string },
+): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
+}
+
+/** The cursor after an item of a list ordered by (time, id). */
+export const timeCursorOf =
+  <T extends { id: string }>(timeOf: (item: T) => Date) =>
+  (item: T): string =>
+    encodeCursor(timeOf(item), item.id);

@@ -51,12 +51,10 @@ export async function openDatabaseOrExit(env: OrmEnv, logger: Logger): Promise<M
   };
   let row: { vector: boolean; migrated: boolean } | undefined;
   try {
-    [row] = await orm.em
-      .fork()
-      .execute<{ vector: boolean; migrated: boolean }[]>(
-        `select exists (select 1 from pg_extension where extname = 'vector') as vector,
+    [row] = await orm.em.fork().execute<{ vector: boolean; migrated: boolean }[]>(
+      `select exists (select 1 from pg_extension where extname = 'vector') as vector,
            to_regclass('public.memories') is not null as migrated`,
-      );
+    );
   } catch (err) {
     const described = describeDatabaseError(err, env.DATABASE_URL);
     if (!described) throw err;

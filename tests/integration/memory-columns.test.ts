@@ -18,9 +18,12 @@ afterAll(async () => {
 
 describe("the memory fields' one column table", () => {
   it("names each field's column as the entity's metadata does", () => {
-    const meta = orm.getMetadata().get(MemoryItem.name);
+    const properties = orm.getMetadata().get(MemoryItem.name).properties as Record<
+      string,
+      { fieldNames: string[] }
+    >;
     for (const [prop, column] of Object.entries(FIELD_COLUMNS)) {
-      expect(meta.properties[prop as keyof MemoryItem]?.fieldNames, prop).toEqual([column]);
+      expect(properties[prop]?.fieldNames, prop).toEqual([column]);
     }
   });
 

@@ -1,3 +1,4 @@
+import { pageOf } from '../../pagination.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -147,8 +148,8 @@ export async function listJobs(
     },
     { orderBy: { id: 'desc' }, limit: input.limit + 1 },
   );
-  const items = rows.slice(0, input.limit);
-  return { items, nextCursor: rows.length > input.limit ? (items.at(-1)?.id ?? null) : null };
+  // Job ids are UUIDv7, ordered by creation: the last id is the cursor.
+  return pageOf(rows, { limit: input.limit, cursorOf: (job) => job.id });
 }
 
 /** `memory.usage`: an agent's consolidation jobs, LLM calls and tokens, totalled. */

@@ -13,7 +13,7 @@ import type { LastModified, MemoryOperation, ModifiedBy } from './memory.types.j
 import type { VaultCipher } from './vault-cipher.js';
 import { VaultAccess } from './vault-access.entity.js';
 import { type HistoryEntry, newItemRow, patchItem, recordHistory, snapshotOf } from './memory.writes.js';
-import { decodeCursor, encodeCursor } from '../../pagination.js';
+import { decodeCursor, pageOf, timeCursorOf } from '../../pagination.js';
 
 export interface MemoryDeps {
   cipher: VaultCipher;
@@ -199,17 +199,9 @@ export async function listMemories(
     qb.andWhere(`(m.${timeCol}, m.id) < (?, ?)`, [after.time, after.id]);
   }
   const rows = await qb.getResultList();
-  const items = rows.slice(0, input.limit);
-  const last = items.at(-1);
-  const lastTime = last
-    ? def.type === 'episodic'
-      ? (last.occurredAt ?? last.createdAt)
-      : last.createdAt
-    : null;
-  return {
-    items,
-    nextCursor: rows.length > input.limit && last && lastTime ? encodeCursor(lastTime, last.id) : null,
-  };
+  const timeOf = (item: MemoryItem) =>
+    def.type === 'episodic' ? (item.occurredAt ?? item.createdAt) : item.createdAt;
+  return pageOf(rows, { limit: input.limit, cursorOf: timeCursorOf(timeOf) });
 }
 
 /** Decrypts a vault secret for its owner, and records that it was revealed. */

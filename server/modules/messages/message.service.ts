@@ -3,7 +3,7 @@ import { getOwnedAgent } from '../agents/agent.service.js';
 import type { User } from '../users/user.entity.js';
 import { Message } from './message.entity.js';
 import type { TListMessagesRequest, TMessageResponse } from './message.schema.js';
-import { decodeCursor, encodeCursor } from '../../pagination.js';
+import { decodeCursor, pageOf, timeCursorOf } from '../../pagination.js';
 
 export function toMessageResponse(message: Message): TMessageResponse {
   return {
@@ -47,10 +47,5 @@ export async function listMessages(
       limit: input.limit + 1,
     },
   );
-  const items = rows.slice(0, input.limit);
-  const last = items.at(-1);
-  return {
-    items,
-    nextCursor: rows.length > input.limit && last ? encodeCursor(last.createdAt, last.id) : null,
-  };
+  return pageOf(rows, { limit: input.limit, cursorOf: timeCursorOf((m) => m.createdAt) });
 }
