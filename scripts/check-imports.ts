@@ -67,6 +67,8 @@ for (const [file, deps] of Object.entries(files)) {
     if (dep === COMPOSITION_ROOT && !ENTRY_POINTS.has(file))
       problems.push(`${file} imports the composition root ${COMPOSITION_ROOT}`);
     if (from === to) continue;
+    if (to.startsWith('server/modules/') && dep !== `${to}/index.ts`)
+      problems.push(`${file} reaches into ${dep}: import the feature's ${to}/index.ts`);
     if (!areas.has(from)) areas.set(from, new Set());
     areas.get(from)!.add(to);
     const key = `${from} -> ${to}`;

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { assertEmbeddingColumn, EmbeddingDimensionMismatch } from './modules/embeddings/embedding-column.js';
+import { assertEmbeddingColumn, EmbeddingDimensionMismatch } from './modules/embeddings/index.js';
 
 /** For process entry points: a database whose vectors do not fit the configuration stops the process. */
 export async function exitOnEmbeddingMismatch(orm: MikroORM, dim: number, logger: Logger): Promise<void> {

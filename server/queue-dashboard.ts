@@ -6,7 +6,7 @@ import type { RequestHandler, Router } from 'express';
 import type { AppServices } from './services.js';
 import { AppError, AppErrorCode } from './errors.js';
 import { httpErrorOf, requestIdOf, writeHttpError } from './http-errors.js';
-import { authenticateRequest, credentialOf } from './modules/auth/auth.service.js';
+import { authenticateRequest, credentialOf } from './modules/auth/index.js';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 

@@ -6,17 +6,17 @@ import proxyAddr from 'proxy-addr';
 import type { Env } from './env.js';
 import { consolidateJobOptions, JobQueues } from './jobs/queues.js';
 import { Metrics } from './metrics.js';
-import { LoginLimiter } from './modules/auth/login-limiter.js';
-import { RequestLimiter } from './modules/auth/request-limiter.js';
-import { TokenService } from './modules/auth/tokens.js';
-import type { ChatEnv } from './modules/chat/chat.service.js';
-import { MemoryEventHub } from './modules/consolidation/memory-events.js';
+import { LoginLimiter } from './modules/auth/index.js';
+import { RequestLimiter } from './modules/auth/index.js';
+import { TokenService } from './modules/auth/index.js';
+import type { ChatEnv } from './modules/chat/index.js';
+import { MemoryEventHub } from './modules/consolidation/index.js';
 import {
   createEmbeddingProvider,
   type EmbeddingEnv,
   type EmbeddingProvider,
-} from './modules/embeddings/embedding.provider.js';
-import { VaultCipher } from './modules/memory/vault-cipher.js';
+} from './modules/embeddings/index.js';
+import { VaultCipher } from './modules/memory/index.js';
 
 export type AppEnv = Pick<
   Env,

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { failAbandonedTurns } from '../server/modules/chat/turn.store.js';
+import { failAbandonedTurns } from '../server/modules/chat/index.js';
 import type { WorkerMetrics } from './metrics.js';
 import { everyInterval } from './periodic.js';
 

@@ -4,14 +4,14 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { consolidateJobOptions, EmbeddingScheduler, JobQueues } from '../server/jobs/queues.js';
 import type { LlmEnv } from '../server/llm/index.js';
-import type { EmbeddingProvider } from '../server/modules/embeddings/embedding.provider.js';
-import type { VaultCipher } from '../server/modules/memory/vault-cipher.js';
-import { failAbandonedJob, requeueOrphanedJob } from '../server/modules/consolidation/jobs.service.js';
-import { publishMemoryEvent } from '../server/modules/consolidation/memory-events.js';
+import type { EmbeddingProvider } from '../server/modules/embeddings/index.js';
+import type { VaultCipher } from '../server/modules/memory/index.js';
+import { failAbandonedJob, requeueOrphanedJob, staleJobs } from '../server/modules/consolidation/index.js';
+import { publishMemoryEvent } from '../server/modules/consolidation/index.js';
 import { QUEUES, ZConsolidateJob } from '../shared/jobs/index.js';
 import type { WorkerMetrics } from './metrics.js';
 import { everyInterval } from './periodic.js';
-import { createConsolidateProcessor } from '../server/modules/consolidation/consolidate.handler.js';
+import { createConsolidateProcessor } from '../server/modules/consolidation/index.js';
 
 export interface ConsolidateWorkerOptions {
   orm: MikroORM;
@@ -119,16 +119,9 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
   const minAge = opts.sweepMinAgeMs ?? opts.sweepIntervalMs;
   async function sweep(): Promise<number> {
     try {
-      const rows = await opts.orm.em
-        .fork()
-        .execute<{ id: string; agent_id: string }[]>(
-          `select id, agent_id from memory_jobs
-           where status = 'queued' and created_at < now() - make_interval(secs => ?)
-           order by id limit 1000`,
-          [minAge / 1000],
-        );
+      const rows = await staleJobs(opts.orm.em.fork(), { status: 'queued', olderThanMs: minAge });
       for (const r of rows) {
-        await queues.enqueue('consolidate', { memoryJobId: r.id, agentId: r.agent_id }, { jobId: r.id });
+        await queues.enqueue('consolidate', { memoryJobId: r.id, agentId: r.agentId }, { jobId: r.id });
       }
       if (rows.length) log.info({ jobs: rows.length }, 'sweep re-queued consolidation jobs');
       return rows.length + (await reconcileActive());
@@ -144,12 +137,7 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
    */
   async function reconcileActive(): Promise<number> {
     const em = opts.orm.em.fork();
-    const rows = await em.execute<{ id: string; agent_id: string }[]>(
-      `select id, agent_id from memory_jobs
-         where status = 'active' and updated_at < now() - make_interval(secs => ?)
-         order by id limit 1000`,
-      [minAge / 1000],
-    );
+    const rows = await staleJobs(em, { status: 'active', olderThanMs: minAge });
     const queue = queues.queue(QUEUES.consolidate);
     let settled = 0;
     for (const r of rows) {
@@ -158,7 +146,7 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
         const job = await queue.getJob(r.id);
         await settleAbandoned(
           r.id,
-          r.agent_id,
+          r.agentId,
           job?.deferredFailure
             ? stalledError
             : { code: 'JOB_FAILED', message: 'the job failed and its failure could not be recorded' },

@@ -3,14 +3,14 @@ import { openDatabaseOrExit } from '../server/db/orm.js';
 import { loadEnvOrExit } from '../server/env.js';
 import { exitOnEmbeddingMismatch, onShutdownSignal } from '../server/lifecycle.js';
 import { createLogger } from '../server/logger.js';
-import { createEmbeddingProvider } from '../server/modules/embeddings/embedding.provider.js';
+import { createEmbeddingProvider } from '../server/modules/embeddings/index.js';
 import { workerRedisOptions } from '../server/redis.js';
 import { startEmbedWorker } from './embed-worker.js';
 import { startConsolidateWorker } from './consolidate-worker.js';
 import { WorkerMetrics } from './metrics.js';
 import { startRetention } from './retention.js';
 import { startAbandonedTurnSweep } from './abandoned-turns.js';
-import { VaultCipher } from '../server/modules/memory/vault-cipher.js';
+import { VaultCipher } from '../server/modules/memory/index.js';
 
 const { env } = loadEnvOrExit();
 const logger = createLogger(env, undefined, 'mirix-worker');

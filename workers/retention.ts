@@ -2,6 +2,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from './metrics.js';
 import { everyInterval } from './periodic.js';
+import { purgeJobInputs } from '../server/modules/consolidation/index.js';
+import { pruneHistory } from '../server/modules/memory/index.js';
 
 export interface RetentionOptions {
   orm: MikroORM;
@@ -32,37 +34,19 @@ export function startRetention(opts: RetentionOptions) {
     const em = opts.orm.em.fork();
     let jobInputs = 0;
     let history = 0;
+    // In batches, until a batch comes back short.
+    let n: number;
     if (opts.jobInputDays > 0) {
-      for (;;) {
-        const rows = await em.execute<{ id: string }[]>(
-          `update memory_jobs set input = null, updated_at = now() where id in (
-             select id from memory_jobs
-             where status in ('completed', 'failed') and input is not null
-               and finished_at < now() - make_interval(days => ?)
-             limit ?)
-           returning id`,
-          [opts.jobInputDays, batch],
-        );
-        jobInputs += rows.length;
-        if (rows.length < batch) break;
-      }
+      do {
+        n = await purgeJobInputs(em, { days: opts.jobInputDays, batch });
+        jobInputs += n;
+      } while (n === batch);
     }
     if (opts.historyDays > 0) {
-      for (;;) {
-        const rows = await em.execute<{ id: string }[]>(
-          `delete from memory_history where id in (
-             select id from (
-               select id, created_at,
-                 row_number() over (partition by item_id order by created_at desc, id desc) as newest
-               from memory_history) v
-             where newest > ? and created_at < now() - make_interval(days => ?)
-             limit ?)
-           returning id`,
-          [opts.historyKeepVersions, opts.historyDays, batch],
-        );
-        history += rows.length;
-        if (rows.length < batch) break;
-      }
+      do {
+        n = await pruneHistory(em, { days: opts.historyDays, keepVersions: opts.historyKeepVersions, batch });
+        history += n;
+      } while (n === batch);
     }
     opts.metrics?.retentionRemoved.inc({ kind: 'job_inputs' }, jobInputs);
     opts.metrics?.retentionRemoved.inc({ kind: 'history' }, history);

@@ -1,12 +1,12 @@
-import { Agent } from '../modules/agents/agent.entity.js';
-import { ApiKey } from '../modules/auth/api-key.entity.js';
-import { MemoryHistory } from '../modules/memory/memory-history.entity.js';
-import { MemoryJob } from '../modules/consolidation/memory-job.entity.js';
-import { CoreMemoryBlock } from '../modules/memory/core-block.entity.js';
-import { MemoryItem } from '../modules/memory/memory.entity.js';
-import { VaultAccess } from '../modules/memory/vault-access.entity.js';
-import { Message } from '../modules/messages/message.entity.js';
-import { User } from '../modules/users/user.entity.js';
+import { Agent } from '../modules/agents/index.js';
+import { ApiKey } from '../modules/auth/index.js';
+import { MemoryHistory } from '../modules/memory/index.js';
+import { MemoryJob } from '../modules/consolidation/index.js';
+import { CoreMemoryBlock } from '../modules/memory/index.js';
+import { MemoryItem } from '../modules/memory/index.js';
+import { VaultAccess } from '../modules/memory/index.js';
+import { Message } from '../modules/messages/index.js';
+import { User } from '../modules/users/index.js';
 
 /**
  * Every entity, listed rather than globbed: the same list then works under tsx, vitest and

@@ -8,7 +8,7 @@ import {
 import { z } from 'zod';
 import { ZChatStreamEvent } from '../../shared/chat-events.js';
 import { ZMemoryJobEvent } from '../../shared/memory-events.js';
-import { ZChatSendRequest } from '../modules/chat/chat.schema.js';
+import { ZChatSendRequest } from '../modules/chat/index.js';
 import { appRouter } from '../trpc/routers/_app.js';
 import { toSnake } from './field-names.js';
 import type { ProcedureMeta } from './meta.js';

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { ZChatStreamEvent } from '../../shared/chat-events.js';
 import { ZMemoryJobEvent } from '../../shared/memory-events.js';
 import type { AppServices } from '../services.js';
-import { ZChatSendRequest } from '../modules/chat/chat.schema.js';
+import { ZChatSendRequest } from '../modules/chat/index.js';
 import { renameFields } from './field-names.js';
 import { sseRoute } from './sse.js';
 

@@ -5,9 +5,9 @@ import type { Logger } from 'pino';
 // pino-http's declarations add req.log and req.id to Node's IncomingMessage.
 import type {} from 'pino-http';
 import type { AppServices } from '../services.js';
-import type { User } from '../modules/users/user.entity.js';
+import type { User } from '../modules/users/index.js';
 import { recordTiming } from '../server-timing.js';
-import { credentialOf } from '../modules/auth/auth.service.js';
+import { credentialOf } from '../modules/auth/index.js';
 
 export interface InnerContextOptions {
   /**

@@ -1,7 +1,7 @@
 import { initTRPC } from '@trpc/server';
 import { transformer } from '../../shared/transformer.js';
 import { AppError, AppErrorCode } from '../errors.js';
-import { authenticateRequest } from '../modules/auth/auth.service.js';
+import { authenticateRequest } from '../modules/auth/index.js';
 import { inputProblem } from '../input-rules.js';
 import type { ProcedureMeta } from '../rest/meta.js';
 import type { Context } from './context.js';

@@ -1,7 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { runNative } from '../../db/native.js';
 import { notFound } from '../../errors.js';
-import type { User } from '../users/user.entity.js';
+import type { User } from '../users/index.js';
 import { Agent } from './agent.entity.js';
 import {
   DEFAULT_MODEL_CONFIG,

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { notFound } from '../../errors.js';
-import type { User } from '../users/user.entity.js';
+import type { User } from '../users/index.js';
 import { ApiKey } from './api-key.entity.js';
 import { generateApiKey } from './api-keys.js';
 import type { TApiKeyResponse, TCreateApiKeyRequest } from './auth.schema.js';

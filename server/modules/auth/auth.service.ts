@@ -1,7 +1,7 @@
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { runNative } from '../../db/native.js';
 import { AppError, AppErrorCode } from '../../errors.js';
-import { User } from '../users/user.entity.js';
+import { User } from '../users/index.js';
 import { ApiKey } from './api-key.entity.js';
 import { apiKeyMatches, apiKeyPrefix, isApiKey } from './api-keys.js';
 import type { TLoginRequest, TRegisterRequest, TUserResponse } from './auth.schema.js';

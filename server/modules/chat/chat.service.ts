@@ -7,16 +7,16 @@ import { AppError, notFound, publicErrorOf } from '../../errors.js';
 import type { JobQueues } from '../../jobs/queues.js';
 import { createLlmProvider, type LlmEnv } from '../../llm/index.js';
 import type { LlmUsage } from '../../llm/types.js';
-import { Agent } from '../agents/agent.entity.js';
-import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
-import { coreBlockValues } from '../memory/core.service.js';
-import { toMemorySummary } from '../memory/memory.registry.js';
-import type { TMemorySummaryResponse } from '../memory/memory.schema.js';
-import { searchMemories } from '../memory/search.service.js';
+import { Agent } from '../agents/index.js';
+import type { EmbeddingProvider } from '../embeddings/index.js';
+import { coreBlockValues } from '../memory/index.js';
+import { toMemorySummary } from '../memory/index.js';
+import type { TMemorySummaryResponse } from '../memory/index.js';
+import { searchMemories } from '../memory/index.js';
 import type { ChatStreamEvent } from '../../../shared/chat-events.js';
-import { deliverInBackground } from '../consolidation/jobs.service.js';
-import type { MessageMetadata } from '../messages/message.entity.js';
-import type { User } from '../users/user.entity.js';
+import { deliverInBackground } from '../consolidation/index.js';
+import type { MessageMetadata } from '../messages/index.js';
+import type { User } from '../users/index.js';
 import { buildPrompt, type PromptInput } from './prompt.js';
 import {
   historyWindow,

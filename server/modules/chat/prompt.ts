@@ -1,5 +1,5 @@
 import type { LlmMessage } from '../../llm/types.js';
-import type { TMemorySummaryResponse } from '../memory/memory.schema.js';
+import type { TMemorySummaryResponse } from '../memory/index.js';
 
 type Of<T extends TMemorySummaryResponse['type']> = Extract<TMemorySummaryResponse, { type: T }>;
 

@@ -1,15 +1,15 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
 import { runNative } from '../../db/native.js';
-import type { RecordedJob } from '../consolidation/jobs.service.js';
-import type { JobInput } from '../consolidation/memory-job.entity.js';
-import type { MessageMetadata, MessageRole, TokenUsage } from '../messages/message.entity.js';
-import type { Agent } from '../agents/agent.entity.js';
+import { chatTurnJob, type RecordedJob } from '../consolidation/index.js';
+import type { MessageMetadata, MessageRole, TokenUsage } from '../messages/index.js';
+import type { Agent } from '../agents/index.js';
 
 /*
  * A chat turn's reads and writes, as prepared statements. They run on every turn, and the unit of
  * work's query building and change tracking buy nothing here: each row is written once and never
- * read back in the same request. The columns are those of Message and MemoryJob (migrations/).
+ * read back in the same request. The columns are Message's (migrations/); the consolidation job a
+ * turn records is the consolidation module's (chatTurnJob).
  */
 
 /** A message's key and time, chosen before it is written (UUIDv7, like BaseEntity's). */
@@ -67,11 +67,11 @@ const INSERT_ANSWER = `with answered as (
   )
   ${INSERT_MESSAGE}`;
 
-const INSERT_ANSWER_WITH_JOB = `with answered as (
+/** The answer, and the statement that records its consolidation job (chatTurnJob). */
+const insertAnswerWith = (jobInsert: string) => `with answered as (
     update messages set metadata = null, updated_at = $2 where id = $9 and agent_id = $3
   ), answer as (${INSERT_MESSAGE})
-  insert into memory_jobs (id, created_at, updated_at, agent_id, user_id, source, input)
-  values ($10, $2, $2, $3, $11, 'chat', $12)`;
+  ${jobInsert}`;
 
 export interface Answer {
   agentId: string;
@@ -109,10 +109,15 @@ export async function saveAnswer(
     await runNative(em, INSERT_ANSWER, row);
     return { message, job: null };
   }
-  const job = { id: uuidv7(), agentId: answer.agentId, createdAt: message.createdAt };
-  const input: JobInput = { kind: 'chat', messageIds: [answer.replyTo, message.id] };
-  await runNative(em, INSERT_ANSWER_WITH_JOB, [...row, job.id, consolidate.ownerId, input]);
-  return { message, job };
+  const turnJob = chatTurnJob({
+    agentId: answer.agentId,
+    ownerId: consolidate.ownerId,
+    messageIds: [answer.replyTo, message.id],
+    createdAt: message.createdAt,
+    firstParam: row.length + 1,
+  });
+  await runNative(em, insertAnswerWith(turnJob.sql), [...row, ...turnJob.params]);
+  return { message, job: turnJob.job };
 }
 
 /**

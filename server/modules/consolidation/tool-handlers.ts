@@ -1,8 +1,8 @@
 import type { LlmToolCall } from '../../llm/types.js';
 import type { MemoryKind } from '../../../shared/memory-events.js';
-import { appendedValue, overflowOf } from '../memory/core-block.entity.js';
-import { MEMORY_DEFS } from '../memory/memory.registry.js';
-import type { MemoryType } from '../memory/memory.types.js';
+import { appendedValue, overflowOf } from '../memory/index.js';
+import { MEMORY_DEFS } from '../memory/index.js';
+import type { MemoryType } from '../memory/index.js';
 import type { StagedChange } from './apply.service.js';
 import { parseToolCall, type ToolArgs, type ToolName } from './tools.js';
 

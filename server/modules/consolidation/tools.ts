@@ -7,7 +7,7 @@ import {
   ZResourceFields,
   ZSemanticFields,
   ZVaultFields,
-} from '../memory/memory.schema.js';
+} from '../memory/index.js';
 
 /**
  * The memory managers' tools: each one's arguments as a zod schema (the one definition: the JSON

@@ -1,7 +1,7 @@
 import { Entity, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
 import { BaseEntity } from '../../db/base.entity.js';
-import { Agent } from '../agents/agent.entity.js';
-import { User } from '../users/user.entity.js';
+import { Agent } from '../agents/index.js';
+import { User } from '../users/index.js';
 import type { LastModified } from './memory.types.js';
 
 export const DEFAULT_CORE_BLOCK_LIMIT = 5000;

@@ -2,11 +2,11 @@ import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
 import { runNative } from '../../db/native.js';
 import { AppError, AppErrorCode } from '../../errors.js';
-import { createAgent, getOwnedAgent } from '../agents/agent.service.js';
-import type { TCreateAgentRequest } from '../agents/agent.schema.js';
-import type { Agent } from '../agents/agent.entity.js';
+import { createAgent, getOwnedAgent } from '../agents/index.js';
+import type { TCreateAgentRequest } from '../agents/index.js';
+import type { Agent } from '../agents/index.js';
 import { recordHistory } from './memory.writes.js';
-import type { User } from '../users/user.entity.js';
+import type { User } from '../users/index.js';
 import {
   appendedValue,
   CoreMemoryBlock,

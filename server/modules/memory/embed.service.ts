@@ -3,7 +3,7 @@ import { toSql } from 'pgvector';
 import type { Logger } from 'pino';
 import { runNative } from '../../db/native.js';
 import { MEMORY_DEFS, RECORD_COLUMNS, recordFromRow } from './memory.registry.js';
-import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
+import type { EmbeddingProvider } from '../embeddings/index.js';
 
 export interface PendingText {
   id: string;

@@ -1,7 +1,7 @@
 import { Entity, Enum, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { BaseEntity } from '../../db/base.entity.js';
-import { Agent } from '../agents/agent.entity.js';
-import { User } from '../users/user.entity.js';
+import { Agent } from '../agents/index.js';
+import { User } from '../users/index.js';
 import {
   CHANGE_OPERATIONS,
   type ChangeOperation,

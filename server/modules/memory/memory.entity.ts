@@ -1,8 +1,8 @@
 import { Entity, Enum, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { VectorType } from 'pgvector/mikro-orm';
 import { BaseEntity } from '../../db/base.entity.js';
-import { Agent } from '../agents/agent.entity.js';
-import { User } from '../users/user.entity.js';
+import { Agent } from '../agents/index.js';
+import { User } from '../users/index.js';
 import {
   type LastModified,
   MEMORY_TYPES,

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { toSql } from 'pgvector';
 import type { Logger } from 'pino';
-import type { Agent } from '../agents/agent.entity.js';
-import type { EmbeddingProvider } from '../embeddings/embedding.provider.js';
+import type { Agent } from '../agents/index.js';
+import type { EmbeddingProvider } from '../embeddings/index.js';
 import type { TSearchMethod, TSearchRequest } from './memory.schema.js';
 import { type MemoryRecord, RECORD_COLUMNS, recordFromRow } from './memory.registry.js';
 import { runNative } from '../../db/native.js';

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { getOwnedAgent } from '../agents/agent.service.js';
-import type { User } from '../users/user.entity.js';
+import { getOwnedAgent } from '../agents/index.js';
+import type { User } from '../users/index.js';
 import { CoreMemoryBlock } from './core-block.entity.js';
 import { MEMORY_TYPES, type MemoryType } from './memory.types.js';
 

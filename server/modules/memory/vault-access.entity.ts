@@ -1,6 +1,6 @@
 import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { BaseEntity } from '../../db/base.entity.js';
-import { User } from '../users/user.entity.js';
+import { User } from '../users/index.js';
 import { MemoryItem } from './memory.entity.js';
 
 /** Audit trail: one row for every time a knowledge-vault secret was revealed. */

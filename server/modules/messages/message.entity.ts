@@ -1,7 +1,7 @@
 import { Entity, Enum, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { BaseEntity } from '../../db/base.entity.js';
-import { Agent } from '../agents/agent.entity.js';
-import type { MemoryType } from '../memory/memory.types.js';
+import { Agent } from '../agents/index.js';
+import type { MemoryType } from '../memory/index.js';
 
 export const MESSAGE_ROLES = ['user', 'assistant', 'system', 'tool'] as const;
 export type MessageRole = (typeof MESSAGE_ROLES)[number];

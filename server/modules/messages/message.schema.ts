@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MESSAGE_ROLES } from './message.entity.js';
-import { MEMORY_TYPES } from '../memory/memory.types.js';
+import { MEMORY_TYPES } from '../memory/index.js';
 
 export const ZListMessagesRequest = z.object({
   agentId: z.uuid(),

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { getOwnedAgent } from '../agents/agent.service.js';
-import type { User } from '../users/user.entity.js';
+import { getOwnedAgent } from '../agents/index.js';
+import type { User } from '../users/index.js';
 import { Message } from './message.entity.js';
 import type { TListMessagesRequest, TMessageResponse } from './message.schema.js';
 import { decodeCursor, pageOf, timeCursorOf } from '../../pagination.js';

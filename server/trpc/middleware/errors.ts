@@ -2,7 +2,7 @@ import { DriverException, UniqueConstraintViolationException } from '@mikro-orm/
 import { TRPCError, type TRPCDefaultErrorShape } from '@trpc/server';
 import { ZodError } from 'zod';
 import { AppError, AppErrorCode, isUnavailable } from '../../errors.js';
-import type { Context } from '../context.js';
+import type { Logger } from 'pino';
 
 /** Field path -> messages, e.g. `{ "modelConfig.provider": ["Invalid option: ..."] }`. */
 export type FieldErrors = Record<string, string[]>;
@@ -35,7 +35,7 @@ export function formatError({
 }: {
   shape: TRPCDefaultErrorShape;
   error: TRPCError;
-  ctx: Context | undefined;
+  ctx: { requestId: string | null } | undefined;
 }) {
   const { stack: _stack, ...data } = shape.data;
   const fieldErrors =
@@ -85,7 +85,7 @@ function loggable(err: unknown): unknown {
  * The one place that turns what services throw into transport errors. Anything unexpected becomes
  * a bare INTERNAL_SERVER_ERROR: the details go to the log, never to the client.
  */
-export function toTRPCError(err: unknown, ctx: Pick<Context, 'log'>): TRPCError {
+export function toTRPCError(err: unknown, ctx: { log: Logger }): TRPCError {
   if (err instanceof TRPCError) {
     // tRPC wraps whatever a procedure throws in an INTERNAL_SERVER_ERROR; unwrap to map the cause.
     if (err.code !== 'INTERNAL_SERVER_ERROR' || err.cause === undefined || err.cause instanceof TRPCError) {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { ZAdminListAgentsRequest, ZAgentListResponse } from '../../modules/agents/agent.schema.js';
-import { listAllAgents, toAgentResponse } from '../../modules/agents/agent.service.js';
-import { ZUserResponse } from '../../modules/auth/auth.schema.js';
-import { toUserResponse } from '../../modules/auth/auth.service.js';
-import { listUsers } from '../../modules/users/user.service.js';
+import { ZAdminListAgentsRequest, ZAgentListResponse } from '../../modules/agents/index.js';
+import { listAllAgents, toAgentResponse } from '../../modules/agents/index.js';
+import { ZUserResponse } from '../../modules/auth/index.js';
+import { toUserResponse } from '../../modules/auth/index.js';
+import { listUsers } from '../../modules/users/index.js';
 import { rest } from '../../rest/meta.js';
 import { adminProcedure, router } from '../init.js';
 

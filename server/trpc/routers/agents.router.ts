@@ -6,15 +6,15 @@ import {
   ZCreateAgentRequest,
   ZListAgentsRequest,
   ZUpdateAgentRequest,
-} from '../../modules/agents/agent.schema.js';
+} from '../../modules/agents/index.js';
 import {
   deleteAgent,
   getOwnedAgent,
   listAgents,
   toAgentResponse,
   updateAgent,
-} from '../../modules/agents/agent.service.js';
-import { createAgentWithCoreMemory } from '../../modules/memory/core.service.js';
+} from '../../modules/agents/index.js';
+import { createAgentWithCoreMemory } from '../../modules/memory/index.js';
 import { rest } from '../../rest/meta.js';
 import { authedProcedure, router } from '../init.js';
 

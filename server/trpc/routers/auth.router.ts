@@ -8,14 +8,9 @@ import {
   ZRegisterRequest,
   ZTokenResponse,
   ZUserResponse,
-} from '../../modules/auth/auth.schema.js';
-import {
-  createApiKey,
-  listApiKeys,
-  revokeApiKey,
-  toApiKeyResponse,
-} from '../../modules/auth/api-key.service.js';
-import { login, register, toUserResponse } from '../../modules/auth/auth.service.js';
+} from '../../modules/auth/index.js';
+import { createApiKey, listApiKeys, revokeApiKey, toApiKeyResponse } from '../../modules/auth/index.js';
+import { login, register, toUserResponse } from '../../modules/auth/index.js';
 import { rest } from '../../rest/meta.js';
 import { authedProcedure, publicProcedure, router } from '../init.js';
 

@@ -5,7 +5,7 @@ import {
   replaceCoreBlock,
   setCoreBlock,
   toCoreBlockResponse,
-} from '../../modules/memory/core.service.js';
+} from '../../modules/memory/index.js';
 import {
   episodic,
   type MemoryTypeDef,
@@ -14,7 +14,7 @@ import {
   semantic,
   toMemorySummary,
   vault,
-} from '../../modules/memory/memory.registry.js';
+} from '../../modules/memory/index.js';
 import {
   MAX_BATCH,
   ZCoreAppendRequest,
@@ -27,7 +27,7 @@ import {
   ZSearchRequest,
   ZSearchResponse,
   ZStatsResponse,
-} from '../../modules/memory/memory.schema.js';
+} from '../../modules/memory/index.js';
 import {
   createMemories,
   deleteMemory,
@@ -36,9 +36,9 @@ import {
   type MemoryWriter,
   revealSecret,
   updateMemory,
-} from '../../modules/memory/memory.service.js';
-import { searchMemories } from '../../modules/memory/search.service.js';
-import { getOwnedAgent } from '../../modules/agents/agent.service.js';
+} from '../../modules/memory/index.js';
+import { searchMemories } from '../../modules/memory/index.js';
+import { getOwnedAgent } from '../../modules/agents/index.js';
 import {
   ZHistoryEntryResponse,
   ZIngestRequest,
@@ -46,18 +46,17 @@ import {
   ZListJobsRequest,
   ZMemoryJobResponse,
   ZUsageResponse,
-} from '../../modules/consolidation/consolidation.schema.js';
+} from '../../modules/consolidation/index.js';
 import {
   agentUsage,
   type ConsolidationDeps,
   getJob,
   ingest,
-  itemHistory,
   listJobs,
   toJobResponse,
-} from '../../modules/consolidation/jobs.service.js';
-import { memoryStats } from '../../modules/memory/stats.service.js';
-import type { User } from '../../modules/users/user.entity.js';
+} from '../../modules/consolidation/index.js';
+import { itemHistory, memoryStats } from '../../modules/memory/index.js';
+import type { User } from '../../modules/users/index.js';
 import type { Context } from '../context.js';
 import { rest } from '../../rest/meta.js';
 import { authedProcedure, router } from '../init.js';

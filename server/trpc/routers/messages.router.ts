@@ -1,5 +1,5 @@
-import { ZListMessagesRequest, ZMessagePageResponse } from '../../modules/messages/message.schema.js';
-import { listMessages, toMessageResponse } from '../../modules/messages/message.service.js';
+import { ZListMessagesRequest, ZMessagePageResponse } from '../../modules/messages/index.js';
+import { listMessages, toMessageResponse } from '../../modules/messages/index.js';
 import { rest } from '../../rest/meta.js';
 import { authedProcedure, router } from '../init.js';
 
