@@ -178,7 +178,8 @@ function machineWithPostgres(status: 'down' | 'online', opts: { roleExists: bool
   tool('apt-get', 'exit 1');
   const ownedConf = join(dir, 'mirix-dev.conf');
   const run = (script: 'services' | 'setup', owned: boolean) => {
-    if (owned) writeFileSync(ownedConf, '# Written by MIRIX-TS scripts/setup.sh, which set up this cluster.\n');
+    if (owned)
+      writeFileSync(ownedConf, '# Written by MIRIX-TS scripts/setup.sh, which set up this cluster.\n');
     return runCommand('bash', [`scripts/${script}.sh`], {
       PATH: `${dir}:${process.env.PATH ?? ''}`,
       DATABASE_URL: '',

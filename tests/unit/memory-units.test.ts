@@ -2,12 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { hashedEmbedding } from '../../server/modules/embeddings/hashed.js';
 import { patchOf, ZResourceFields } from '../../server/modules/memory/memory.schema.js';
-import {
-  DEFAULT_FUSION_WEIGHTS,
-  fuseSignals,
-  fulltextStatement,
-  vectorStatement,
-} from '../../server/modules/memory/search.service.js';
+import { fuseSignals } from '../../server/modules/memory/search.service.js';
 import { hasSearchableWords, parseSearchQuery } from '../../server/modules/memory/search.query.js';
 import { VaultCipher } from '../../server/modules/memory/vault-cipher.js';
 
@@ -97,33 +92,6 @@ describe('search helpers', () => {
     expect(hasSearchableWords(parseSearchQuery(`'&|!():*<->\\`))).toBe(false);
     expect(hasSearchableWords(parseSearchQuery('what is kubernetes'))).toBe(true);
     expect(hasSearchableWords(parseSearchQuery('咖啡'))).toBe(true);
-  });
-
-  const base = {
-    agentId: 'a',
-    userId: 'u',
-    types: ['semantic'],
-    from: null,
-    to: null,
-    vector: null,
-    fulltext: null,
-    trigram: null,
-    embeddingModel: 'm',
-    exclude: [],
-    weights: DEFAULT_FUSION_WEIGHTS,
-    candidates: 40,
-    limit: 10,
-  };
-
-  it('scopes every signal statement to the owner and the live agent', () => {
-    for (const { sql } of [
-      vectorStatement({ ...base, vector: '[1,0]' }),
-      fulltextStatement({ ...base, fulltext: parseSearchQuery('x') }),
-    ]) {
-      expect(sql).toContain('a.owner_id = $2');
-      expect(sql).toContain('m.user_id = $2');
-      expect(sql).toContain('m.deleted_at is null');
-    }
   });
 });
 
