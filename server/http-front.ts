@@ -22,14 +22,8 @@ export interface FrontOptions {
 
 /**
  * The server's request listener. tRPC calls, nearly all the traffic, go from the common middleware
- * straight to tRPC's Node handler; every other route goes on to the Express app.
- *
- * Why tRPC does not sit inside Express: Express 5 gives every request and response it handles a new
- * prototype (`Object.setPrototypeOf`, which is how `req.ip` and `res.json` appear). On V8 that
- * keeps each request's objects alive through the young-generation collections that should free
- * them, so they are copied and promoted to the old generation, and every scavenge pauses the
- * server for longer: on this machine, a bare Express app promoted about 2.2 MB per scavenge where
- * the plain `router` it is built on promoted 57 KB (docs/benchmarks.md, "Chat").
+ * straight to tRPC's Node handler; every other route goes on to the Express app. Express's
+ * per-request prototypes slow the GC (docs/decisions/0004-trpc-outside-express.md).
  */
 export function frontHandler(opts: FrontOptions): RequestListener {
   const front = new Router();

@@ -9,8 +9,8 @@ import { entities } from './entities.js';
  * Per-connection settings for memory search (search.service.ts): every prepared statement is
  * planned for its own parameters (a plan cached for one agent is never reused for another), and
  * HNSW scans keep 200 candidates (docs/decisions/0002-exact-vectors.md). No parallel query workers:
- * starting them costs more than the millisecond-scale statements they would split (8 ms of a
- * 100k-memory search, docs/benchmarks.md), and concurrency comes from the pool instead.
+ * starting them costs more than the short statements they would split (docs/benchmarks.md,
+ * "Search latency"); concurrency comes from the pool instead.
  */
 export const SESSION_SETTINGS =
   "set plan_cache_mode = force_custom_plan; set max_parallel_workers_per_gather = 0; set hnsw.ef_search = 200; set hnsw.iterative_scan = 'relaxed_order'; set pg_trgm.word_similarity_threshold = 0.5";

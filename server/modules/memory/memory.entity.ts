@@ -12,10 +12,9 @@ import {
 } from './memory.types.js';
 
 /**
- * The HNSW index (m = 12, ef_construction = 48): the sparser m = 8, ef_construction = 32 graph
- * measured recall@10 0.81 at ef_search 200 for a 100k-memory agent in a 1M-row table, this one
- * 0.96 (docs/decisions/0002-exact-vectors.md). It skips soft-deleted rows, so a delete does not pay
- * for an index insert.
+ * The HNSW index: m = 12, ef_construction = 48 for recall at large agents
+ * (docs/decisions/0002-exact-vectors.md). It skips soft-deleted rows, so a delete does not pay for
+ * an index insert.
  */
 export const HNSW_INDEX_SQL =
   'create index "memories_embedding_hnsw_idx" on "memories" using hnsw ("embedding" vector_cosine_ops) with (m = 12, ef_construction = 48) where "deleted_at" is null';

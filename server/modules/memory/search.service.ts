@@ -12,11 +12,7 @@ import { type FulltextQuery, hasSearchableWords, parseSearchQuery } from './sear
 /**
  * Score fusion: a hit's fused score is the sum over signals of weight x (its score / the best
  * score of that signal for this query), and memories holding a quoted phrase or identifier come
- * first. The weights were chosen on the LOCOMO development split with `npm run bench:recall --
- * --tune` (docs/decisions/0001-question-shaped-search.md): with the offline hashed embedder the
- * vector and trigram signals add recall for what full text cannot match (other word forms,
- * misspelt names) without reordering its answers to questions. Reciprocal-rank fusion was
- * measured too and lost: any weight on a second signal reshuffled full text's close top ranks.
+ * first. The weights, and why not reciprocal-rank fusion: docs/decisions/0001-question-shaped-search.md.
  */
 export const DEFAULT_FUSION_WEIGHTS: Record<TSearchMethod, number> = {
   vector: 0.05,
