@@ -1,6 +1,6 @@
+import { coreBlockTexts } from './memory.queries.js';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
-import { runNative } from '../../db/native.js';
 import { AppError, AppErrorCode } from '../../errors.js';
 import { createAgent, getOwnedAgent } from '../agents/index.js';
 import type { TCreateAgentRequest } from '../agents/index.js';
@@ -79,12 +79,7 @@ export async function coreBlockValues(
   actor: User,
   agent: Agent,
 ): Promise<{ label: string; value: string }[]> {
-  const rows = await runNative<{ label: string; value: string }>(
-    em,
-    `select label, value from core_memory_blocks
-     where agent_id = $1 and user_id = $2 and deleted_at is null order by created_at, id`,
-    [agent.id, actor.id],
-  );
+  const rows = await coreBlockTexts(em, { agentId: agent.id, userId: actor.id });
   if (DEFAULT_CORE_LABELS.every((label) => rows.some((r) => r.label === label))) return rows;
   return (await coreBlocksOf(em.fork(), actor, agent)).map((b) => ({ label: b.label, value: b.value }));
 }

@@ -42,25 +42,3 @@ export async function itemHistory(
     createdAt: h.createdAt,
   }));
 }
-
-/**
- * Retention: deletes up to `batch` history rows older than `days`, keeping each item's newest
- * `keepVersions`; returns how many.
- */
-export async function pruneHistory(
-  em: EntityManager,
-  { days, keepVersions, batch }: { days: number; keepVersions: number; batch: number },
-) {
-  const rows = await em.execute<{ id: string }[]>(
-    `delete from memory_history where id in (
-       select id from (
-         select id, created_at,
-           row_number() over (partition by item_id order by created_at desc, id desc) as newest
-         from memory_history) v
-       where newest > ? and created_at < now() - make_interval(days => ?)
-       limit ?)
-     returning id`,
-    [keepVersions, days, batch],
-  );
-  return rows.length;
-}

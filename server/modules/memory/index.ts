@@ -6,6 +6,7 @@ export * from './embed.service.js';
 export * from './history.service.js';
 export * from './memory-history.entity.js';
 export * from './memory.entity.js';
+export * from './memory.queries.js';
 export * from './memory.registry.js';
 export * from './memory.schema.js';
 export * from './memory.service.js';

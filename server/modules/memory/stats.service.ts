@@ -3,16 +3,12 @@ import { getOwnedAgent } from '../agents/index.js';
 import type { User } from '../users/index.js';
 import { CoreMemoryBlock } from './core-block.entity.js';
 import { MEMORY_TYPES, type MemoryType } from './memory.types.js';
+import { countsByType } from './memory.queries.js';
 
 /** Live items per type, and how many still wait for an embedding. */
 export async function memoryStats(em: EntityManager, actor: User, agentId: string) {
   const agent = await getOwnedAgent(em, actor, agentId);
-  const rows = await em.execute<{ memory_type: MemoryType; n: string; pending: string }[]>(
-    `select memory_type, count(*) as n,
-            count(*) filter (where embedding is null and memory_type <> 'knowledge_vault') as pending
-     from memories where agent_id = ? and deleted_at is null group by memory_type`,
-    [agent.id],
-  );
+  const rows = await countsByType(em, agent.id);
   const counts = Object.fromEntries(MEMORY_TYPES.map((t) => [t, 0])) as Record<MemoryType, number>;
   let pendingEmbeddings = 0;
   for (const r of rows) {
