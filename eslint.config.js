@@ -26,6 +26,8 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // One import statement per module (a feature's index.ts is imported once).
+      'no-duplicate-imports': ['error', { allowSeparateTypeImports: true }],
       // The environment is parsed once, in server/env.ts.
       'no-restricted-properties': [
         'error',

@@ -4,10 +4,8 @@
 import { initOrm } from '../server/db/orm.js';
 import { loadEnvOrExit } from '../server/env.js';
 import { createLogger } from '../server/logger.js';
-import { createEmbeddingProvider } from '../server/modules/embeddings/index.js';
-import { embeddingColumnDim } from '../server/modules/embeddings/index.js';
-import { loadEmbeddable, writeVectors } from '../server/modules/memory/index.js';
-import { HNSW_INDEX_SQL } from '../server/modules/memory/index.js';
+import { createEmbeddingProvider, embeddingColumnDim } from '../server/modules/embeddings/index.js';
+import { loadEmbeddable, writeVectors, HNSW_INDEX_SQL } from '../server/modules/memory/index.js';
 
 const { env } = loadEnvOrExit();
 const logger = createLogger({ LOG_LEVEL: 'warn' });

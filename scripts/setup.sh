@@ -38,26 +38,26 @@ elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   log "a Docker engine answers: scripts/services.sh runs the services with docker compose."
 else
   debian_root || die "no DATABASE_URL/REDIS_URL that answer, no Docker engine, and not Debian as root: start PostgreSQL 15+ with pgvector and Redis 7, then set DATABASE_URL and REDIS_URL."
+  # The cluster becomes this script's: its settings go in one conf.d file (Debian's
+  # postgresql.conf includes conf.d), which undoes them when deleted.
+  own_cluster() {
+    pg_lsclusters -h | awk '$1 == "15" && $2 == "main"' | grep -q . || pg_createcluster 15 main --port "$PG_PORT" >&2
+    mkdir -p "$(dirname "$PG_OWNED_CONF")"
+    printf '# Written by MIRIX-TS scripts/setup.sh, which set up this cluster.\n' >"$PG_OWNED_CONF"
+  }
   if [[ ! -x $PG_BIN/postgres ]]; then
     log "installing postgresql-15, postgresql-server-dev-15 and redis-server (apt)"
     apt_install postgresql-15 postgresql-server-dev-15 redis-server build-essential
-    pg_lsclusters -h | awk '$1 == "15" && $2 == "main"' | grep -q . || pg_createcluster 15 main --port "$PG_PORT" >&2
-    mkdir -p "$(dirname "$PG_OWNED_CONF")"
-    # Owned from here on: the tuning below goes into this file (Debian's postgresql.conf includes conf.d).
-    printf '# Written by MIRIX-TS scripts/setup.sh, which set up this cluster.\n' >"$PG_OWNED_CONF"
-  fi
-  if ! pg_owned; then
+    own_cluster
+  elif ! pg_owned; then
     if pg_online; then
       # Someone runs this cluster: it gets the role, database and extension, but no new settings
       # and no restart.
       log "PostgreSQL 15/main runs and this script did not set it up: using it without tuning or a restart (docs/deployment.md lists the settings memory search wants)"
     else
-      # A stopped cluster that came with the machine (Debian images ship one): set-up was asked
-      # for, so it becomes this script's, and its settings go in one file that undoes them when deleted.
-      pg_lsclusters -h | awk '$1 == "15" && $2 == "main"' | grep -q . || pg_createcluster 15 main --port "$PG_PORT" >&2
+      # A stopped cluster that came with the machine (Debian images ship one): set-up was asked for.
       log "setting up the stopped PostgreSQL 15/main that came with this machine: its MIRIX settings go in $PG_OWNED_CONF (delete it to undo them)"
-      mkdir -p "$(dirname "$PG_OWNED_CONF")"
-      printf '# Written by MIRIX-TS scripts/setup.sh, which set up this cluster.\n' >"$PG_OWNED_CONF"
+      own_cluster
     fi
   fi
   command -v redis-server >/dev/null 2>&1 || { log "installing redis-server (apt)"; apt_install redis-server; }

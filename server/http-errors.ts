@@ -3,8 +3,7 @@ import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { ZodError } from 'zod';
 import type { Logger } from 'pino';
-import { AppError } from './errors.js';
-import { describeFieldErrors, fieldErrorsOf, toTRPCError } from './trpc/middleware/errors.js';
+import { describeFieldErrors, fieldErrorsOf, retryAfterOf, toTRPCError } from './trpc/middleware/errors.js';
 import { snakePath } from './rest/field-names.js';
 
 /**
@@ -106,7 +105,7 @@ export function httpErrorOf(err: unknown, opts: { requestId: string | null; log:
 /** A procedure's error (already mapped by toTRPCError, so its message is safe to show). */
 export function fromTRPCError(error: TRPCError, requestId: string | null): HttpError {
   const cause = error.cause;
-  const retryAfter = cause instanceof AppError ? cause.retryAfterSeconds : undefined;
+  const retryAfter = retryAfterOf(error);
   let message = error.message;
   let fieldErrors: Record<string, string[]> | undefined;
   if (error.code === 'BAD_REQUEST' && cause instanceof ZodError) {

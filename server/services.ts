@@ -6,9 +6,7 @@ import proxyAddr from 'proxy-addr';
 import type { Env } from './env.js';
 import { consolidateJobOptions, JobQueues } from './jobs/queues.js';
 import { Metrics } from './metrics.js';
-import { LoginLimiter } from './modules/auth/index.js';
-import { RequestLimiter } from './modules/auth/index.js';
-import { TokenService } from './modules/auth/index.js';
+import { LoginLimiter, RequestLimiter, TokenService } from './modules/auth/index.js';
 import type { ChatEnv } from './modules/chat/index.js';
 import { MemoryEventHub } from './modules/consolidation/index.js';
 import {

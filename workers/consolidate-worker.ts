@@ -6,12 +6,16 @@ import { consolidateJobOptions, EmbeddingScheduler, JobQueues } from '../server/
 import type { LlmEnv } from '../server/llm/index.js';
 import type { EmbeddingProvider } from '../server/modules/embeddings/index.js';
 import type { VaultCipher } from '../server/modules/memory/index.js';
-import { failAbandonedJob, requeueOrphanedJob, staleJobs } from '../server/modules/consolidation/index.js';
-import { publishMemoryEvent } from '../server/modules/consolidation/index.js';
+import {
+  failAbandonedJob,
+  requeueOrphanedJob,
+  staleJobs,
+  publishMemoryEvent,
+  createConsolidateProcessor,
+} from '../server/modules/consolidation/index.js';
 import { QUEUES, ZConsolidateJob } from '../shared/jobs/index.js';
 import type { WorkerMetrics } from './metrics.js';
 import { everyInterval } from './periodic.js';
-import { createConsolidateProcessor } from '../server/modules/consolidation/index.js';
 
 export interface ConsolidateWorkerOptions {
   orm: MikroORM;

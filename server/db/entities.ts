@@ -1,10 +1,7 @@
 import { Agent } from '../modules/agents/index.js';
 import { ApiKey } from '../modules/auth/index.js';
-import { MemoryHistory } from '../modules/memory/index.js';
+import { MemoryHistory, CoreMemoryBlock, MemoryItem, VaultAccess } from '../modules/memory/index.js';
 import { MemoryJob } from '../modules/consolidation/index.js';
-import { CoreMemoryBlock } from '../modules/memory/index.js';
-import { MemoryItem } from '../modules/memory/index.js';
-import { VaultAccess } from '../modules/memory/index.js';
 import { Message } from '../modules/messages/index.js';
 import { User } from '../modules/users/index.js';
 

@@ -1,3 +1,4 @@
+import { toSnake } from '../case.js';
 import type { z } from 'zod';
 
 /**
@@ -6,8 +7,6 @@ import type { z } from 'zod';
  * `access_token`). Renaming follows the schema: only declared fields are renamed, so the keys of
  * free-form records (an agent's model parameters, a turn's context) reach the service as sent.
  */
-
-export const toSnake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** `in`: a REST request (snake_case) becoming procedure input; `out`: procedure output becoming a REST body. */
 export type Direction = 'in' | 'out';

@@ -10,7 +10,7 @@ import { ZChatStreamEvent } from '../../shared/chat-events.js';
 import { ZMemoryJobEvent } from '../../shared/memory-events.js';
 import { ZChatSendRequest } from '../modules/chat/index.js';
 import { appRouter } from '../trpc/routers/_app.js';
-import { toSnake } from './field-names.js';
+import { toSnake } from '../case.js';
 import type { ProcedureMeta } from './meta.js';
 import { REST_PREFIX } from './bridge.js';
 

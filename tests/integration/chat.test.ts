@@ -1,7 +1,6 @@
 import { Queue } from 'bullmq';
 import { MemoryJob } from '../../server/modules/consolidation/memory-job.entity.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { failAbandonedTurns, messageKey } from '../../server/modules/chat/turn.store.js';
 import { Agent } from '../../server/modules/agents/agent.entity.js';
 import { CoreMemoryBlock } from '../../server/modules/memory/core-block.entity.js';

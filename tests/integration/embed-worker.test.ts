@@ -1,6 +1,5 @@
 import { Queue, QueueEvents } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { workerRedisOptions } from '../../server/redis.js';
 import { QUEUES } from '../../shared/jobs/index.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';

@@ -1,6 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { embeddingColumnDim } from '../../server/modules/embeddings/embedding-column.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { runCommand, startProcess } from '../support/run.js';

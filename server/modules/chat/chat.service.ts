@@ -9,10 +9,12 @@ import { createLlmProvider, type LlmEnv } from '../../llm/index.js';
 import type { LlmUsage } from '../../llm/types.js';
 import { Agent } from '../agents/index.js';
 import type { EmbeddingProvider } from '../embeddings/index.js';
-import { coreBlockValues } from '../memory/index.js';
-import { toMemorySummary } from '../memory/index.js';
-import type { TMemorySummaryResponse } from '../memory/index.js';
-import { searchMemories } from '../memory/index.js';
+import {
+  coreBlockValues,
+  toMemorySummary,
+  type TMemorySummaryResponse,
+  searchMemories,
+} from '../memory/index.js';
 import type { ChatStreamEvent } from '../../../shared/chat-events.js';
 import { deliverInBackground } from '../consolidation/index.js';
 import type { MessageMetadata } from '../messages/index.js';

@@ -1,12 +1,21 @@
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
 import type { ChangeOperation, MemoryKind, TMemoryChange } from '../../../shared/memory-events.js';
-import { appendedValue, CoreMemoryBlock, DEFAULT_CORE_BLOCK_LIMIT, overflowOf } from '../memory/index.js';
-import { newItemRow, patchItem, recordHistory, snapshotOf } from '../memory/index.js';
-import { MemoryItem } from '../memory/index.js';
-import { MEMORY_DEFS } from '../memory/index.js';
-import type { LastModified, MemoryType } from '../memory/index.js';
-import type { VaultCipher } from '../memory/index.js';
+import {
+  appendedValue,
+  CoreMemoryBlock,
+  DEFAULT_CORE_BLOCK_LIMIT,
+  overflowOf,
+  newItemRow,
+  patchItem,
+  recordHistory,
+  snapshotOf,
+  MemoryItem,
+  MEMORY_DEFS,
+  type LastModified,
+  type MemoryType,
+  type VaultCipher,
+} from '../memory/index.js';
 import { MemoryJob } from './memory-job.entity.js';
 import { memoryTitle } from '../../../shared/memory-title.js';
 

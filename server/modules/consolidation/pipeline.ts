@@ -6,12 +6,15 @@ import type { Agent } from '../agents/index.js';
 import type { JobUsage, StagedChange } from './apply.service.js';
 import type { JobInput } from './memory-job.entity.js';
 import type { EmbeddingProvider } from '../embeddings/index.js';
-import { coreBlocksOf } from '../memory/index.js';
-import { MemoryItem } from '../memory/index.js';
-import { MEMORY_DEFS, type MemoryRecord } from '../memory/index.js';
-import type { MemoryType } from '../memory/index.js';
-import { searchMemories } from '../memory/index.js';
-import type { VaultCipher } from '../memory/index.js';
+import {
+  coreBlocksOf,
+  MemoryItem,
+  MEMORY_DEFS,
+  type MemoryRecord,
+  type MemoryType,
+  searchMemories,
+  type VaultCipher,
+} from '../memory/index.js';
 import { Message } from '../messages/index.js';
 import type { User } from '../users/index.js';
 import type { MemoryKind } from '../../../shared/memory-events.js';

@@ -1,8 +1,7 @@
+import { camelKeys } from '../../case.js';
 import type { LlmToolCall } from '../../llm/types.js';
 import type { MemoryKind } from '../../../shared/memory-events.js';
-import { appendedValue, overflowOf } from '../memory/index.js';
-import { MEMORY_DEFS } from '../memory/index.js';
-import type { MemoryType } from '../memory/index.js';
+import { appendedValue, overflowOf, MEMORY_DEFS, type MemoryType } from '../memory/index.js';
 import type { StagedChange } from './apply.service.js';
 import { parseToolCall, type ToolArgs, type ToolName } from './tools.js';
 
@@ -44,10 +43,6 @@ export const fail = (error: string): ToolOutcome => ({ content: JSON.stringify({
 const missing = (type: MemoryType, id: string) =>
   fail(`no ${type} item with id ${id}; use an id from the list, or search_in_memory`);
 
-const toCamel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-const camelFields = (obj: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(obj).map(([k, v]) => [toCamel(k), v]));
-
 type Handler<N extends ToolName> = (
   ctx: ToolContext,
   args: ToolArgs<N>,
@@ -71,7 +66,7 @@ function insertItems(ctx: ToolContext, args: { items: Record<string, unknown>[] 
   if (type === 'knowledge_vault' && !ctx.vaultConfigured) {
     return fail('the knowledge vault is not configured on this server (VAULT_KEYS); store nothing');
   }
-  const rows = args.items.map((i) => MEMORY_DEFS[type].fields.safeParse(camelFields(i)));
+  const rows = args.items.map((i) => MEMORY_DEFS[type].fields.safeParse(camelKeys(i)));
   const bad = rows.find((r) => !r.success);
   if (bad && !bad.success) return fail(`invalid items: ${bad.error.message}`);
   for (const r of rows)
@@ -89,7 +84,7 @@ async function updateItem(ctx: ToolContext, args: Record<string, unknown>) {
     return fail('the knowledge vault is not configured on this server (VAULT_KEYS)');
   }
   if (!(await ctx.findItem(type, id))) return missing(type, id);
-  const patch = MEMORY_DEFS[type].patch.safeParse(camelFields(fields));
+  const patch = MEMORY_DEFS[type].patch.safeParse(camelKeys(fields));
   if (!patch.success) return fail(`invalid fields: ${patch.error.message}`);
   ctx.staged.push({ kind: 'update', type, id, patch: patch.data, operation: 'updated', actor: ctx.actor });
   return ok();
@@ -132,7 +127,7 @@ export const TOOL_HANDLERS: { [N in ToolName]: Handler<N> } = {
 
   episodic_memory_replace: async (ctx, args) => {
     for (const id of args.ids) if (!(await ctx.findItem('episodic', id))) return missing('episodic', id);
-    const inserts = args.new_items.map((i) => MEMORY_DEFS.episodic.fields.safeParse(camelFields(i)));
+    const inserts = args.new_items.map((i) => MEMORY_DEFS.episodic.fields.safeParse(camelKeys(i)));
     const bad = inserts.find((r) => !r.success);
     if (bad && !bad.success) return fail(`invalid new_items: ${bad.error.message}`);
     for (const id of args.ids) ctx.staged.push({ kind: 'delete', type: 'episodic', id, actor: ctx.actor });

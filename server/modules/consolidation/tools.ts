@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { toSnake } from '../../case.js';
 import type { LlmTool } from '../../llm/types.js';
 import { MEMORY_KINDS, type MemoryKind } from '../../../shared/memory-events.js';
 import {
@@ -18,8 +19,6 @@ import {
 const text = (max: number) => z.string().trim().min(1).max(max);
 const id = z.uuid().describe('the id of an existing item, from the list or from search_in_memory');
 
-const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
 /**
  * A memory type's fields as its manager writes them: snake_case names, each field's own schema
  * (with a hint where given), and `stricter` fields where a manager must say more than an API
@@ -32,7 +31,7 @@ function toolFields(
   const shape = Object.entries(fields.shape).map(([key, schema]) => {
     const field = opts.stricter?.[key] ?? (schema as z.ZodType);
     const hint = opts.hints?.[key];
-    return [snake(key), hint ? field.describe(hint) : field] as const;
+    return [toSnake(key), hint ? field.describe(hint) : field] as const;
   });
   return z.object(Object.fromEntries(shape));
 }

@@ -2,9 +2,7 @@ import { coreBlockTexts } from './memory.queries.js';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError, AppErrorCode } from '../../errors.js';
-import { createAgent, getOwnedAgent } from '../agents/index.js';
-import type { TCreateAgentRequest } from '../agents/index.js';
-import type { Agent } from '../agents/index.js';
+import { createAgent, getOwnedAgent, type TCreateAgentRequest, type Agent } from '../agents/index.js';
 import { recordHistory } from './memory.writes.js';
 import type { User } from '../users/index.js';
 import {

@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { ZAdminListAgentsRequest, ZAgentListResponse } from '../../modules/agents/index.js';
-import { listAllAgents, toAgentResponse } from '../../modules/agents/index.js';
-import { ZUserResponse } from '../../modules/auth/index.js';
-import { toUserResponse } from '../../modules/auth/index.js';
+import {
+  ZAdminListAgentsRequest,
+  ZAgentListResponse,
+  listAllAgents,
+  toAgentResponse,
+} from '../../modules/agents/index.js';
+import { ZUserResponse, toUserResponse } from '../../modules/auth/index.js';
 import { listUsers } from '../../modules/users/index.js';
 import { rest } from '../../rest/meta.js';
 import { adminProcedure, router } from '../init.js';

@@ -6,8 +6,6 @@ import {
   ZCreateAgentRequest,
   ZListAgentsRequest,
   ZUpdateAgentRequest,
-} from '../../modules/agents/index.js';
-import {
   deleteAgent,
   getOwnedAgent,
   listAgents,

@@ -8,9 +8,14 @@ import {
   ZRegisterRequest,
   ZTokenResponse,
   ZUserResponse,
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+  toApiKeyResponse,
+  login,
+  register,
+  toUserResponse,
 } from '../../modules/auth/index.js';
-import { createApiKey, listApiKeys, revokeApiKey, toApiKeyResponse } from '../../modules/auth/index.js';
-import { login, register, toUserResponse } from '../../modules/auth/index.js';
 import { rest } from '../../rest/meta.js';
 import { authedProcedure, publicProcedure, router } from '../init.js';
 

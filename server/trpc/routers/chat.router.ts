@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { type ChatDeps, sendMessage, streamMessage } from '../../modules/chat/index.js';
+import { type ChatDeps, sendMessage, streamMessage, ZChatSendRequest } from '../../modules/chat/index.js';
 import type { Context } from '../context.js';
 import { getOwnedAgent } from '../../modules/agents/index.js';
 import { MEMORY_TYPES } from '../../modules/memory/index.js';
 import { rest } from '../../rest/meta.js';
-import { ZChatSendRequest } from '../../modules/chat/index.js';
 import { authedProcedure, router } from '../init.js';
 
 const chatDeps = (ctx: Context): ChatDeps => ({

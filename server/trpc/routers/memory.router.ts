@@ -5,8 +5,6 @@ import {
   replaceCoreBlock,
   setCoreBlock,
   toCoreBlockResponse,
-} from '../../modules/memory/index.js';
-import {
   episodic,
   type MemoryTypeDef,
   procedural,
@@ -14,8 +12,6 @@ import {
   semantic,
   toMemorySummary,
   vault,
-} from '../../modules/memory/index.js';
-import {
   MAX_BATCH,
   ZCoreAppendRequest,
   ZCoreBlockResponse,
@@ -27,8 +23,6 @@ import {
   ZSearchRequest,
   ZSearchResponse,
   ZStatsResponse,
-} from '../../modules/memory/index.js';
-import {
   createMemories,
   deleteMemory,
   getMemory,
@@ -36,8 +30,10 @@ import {
   type MemoryWriter,
   revealSecret,
   updateMemory,
+  searchMemories,
+  itemHistory,
+  memoryStats,
 } from '../../modules/memory/index.js';
-import { searchMemories } from '../../modules/memory/index.js';
 import { getOwnedAgent } from '../../modules/agents/index.js';
 import {
   ZHistoryEntryResponse,
@@ -46,8 +42,6 @@ import {
   ZListJobsRequest,
   ZMemoryJobResponse,
   ZUsageResponse,
-} from '../../modules/consolidation/index.js';
-import {
   agentUsage,
   type ConsolidationDeps,
   getJob,
@@ -55,7 +49,6 @@ import {
   listJobs,
   toJobResponse,
 } from '../../modules/consolidation/index.js';
-import { itemHistory, memoryStats } from '../../modules/memory/index.js';
 import type { User } from '../../modules/users/index.js';
 import type { Context } from '../context.js';
 import { rest } from '../../rest/meta.js';

@@ -1,5 +1,9 @@
-import { ZListMessagesRequest, ZMessagePageResponse } from '../../modules/messages/index.js';
-import { listMessages, toMessageResponse } from '../../modules/messages/index.js';
+import {
+  ZListMessagesRequest,
+  ZMessagePageResponse,
+  listMessages,
+  toMessageResponse,
+} from '../../modules/messages/index.js';
 import { rest } from '../../rest/meta.js';
 import { authedProcedure, router } from '../init.js';
 
