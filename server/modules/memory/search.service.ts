@@ -29,6 +29,10 @@ export const DEFAULT_FUSION_WEIGHTS: Record<TSearchMethod, number> = {
  * - `termCap`: at most this many memories are read per query term, so a very common word costs
  *   the same at 1k and at 1M memories (its document frequency then saturates at the cap);
  * - `sizeCap`: the agent's memory count used for IDF saturates here, for the same reason;
+ * - `probe`, `walk`, `commonShare`: in an agent of `sizeCap` or more memories, a term held by at
+ *   least `commonShare` of its `probe` most recent memories is common: its hits come from the
+ *   `walk` most recent memories instead of the index, whose bitmap of a common term's postings
+ *   grows with the agent (docs/decisions/0001-question-shaped-search.md);
  * - `rerank`: candidates (by summed IDF of the terms they hold) scored with full BM25;
  * - `actorBoost`: a memory whose actor the query names scores this much more ("When did
  *   Caroline ...": Caroline's own episodes before the ones that mention her);
@@ -40,6 +44,9 @@ export const BM25 = {
   weights: [0.3, 1, 1, 1],
   termCap: 1000,
   sizeCap: 5_000,
+  probe: 200,
+  walk: 2_000,
+  commonShare: 0.02,
   rerank: 200,
   maxTerms: 32,
   actorBoost: 0.5,
@@ -306,14 +313,31 @@ function fulltextCtes(
       select '"' || e, phraseto_tsquery('english', mirix_search_text(e)), true
       from unnest(${exact}::text[]) e where numnode(phraseto_tsquery('english', mirix_search_text(e))) > 0
     )`,
+    `ft_recent as materialized (
+      select m.id, m.tsv from memories m where ${scope}
+      order by coalesce(m.occurred_at, m.created_at) desc, m.id desc limit ${BM25.walk}
+    )`,
+    `ft_common as materialized (
+      select t.term, (select count(*) from (select r.tsv from ft_recent r limit ${BM25.probe}) r
+        where r.tsv @@ t.tq)::float8 / ${BM25.probe} as share
+      from ft_terms t where (select n from agent_size) >= ${BM25.sizeCap}
+    )`,
     `ft_hits as materialized (
-      select t.term, c.id from ft_terms t cross join lateral (
-        select m.id from memories m where ${scope} and m.tsv @@ t.tq limit ${BM25.termCap}
+      select t.term, c.id from ft_terms t left join ft_common cm using (term) cross join lateral (
+        (select r.id from ft_recent r where cm.share >= ${BM25.commonShare} and r.tsv @@ t.tq limit ${BM25.termCap})
+        union all
+        (select m.id from memories m
+          where coalesce(cm.share, 0) < ${BM25.commonShare} and ${scope} and m.tsv @@ t.tq limit ${BM25.termCap})
       ) c
     )`,
     `ft_idf as materialized (
       select d.term, t.tq, t.exact, ln(1 + (greatest(n.n, d.df) - d.df + 0.5) / (d.df + 0.5)) as idf
-      from (select term, count(*) as df from ft_hits group by term) d join ft_terms t using (term),
+      from (
+        select h.term, case when cm.share >= ${BM25.commonShare}
+          then greatest(count(*), ${BM25.termCap}, cm.share * (select least(n, ${BM25.sizeCap}) from agent_size))
+          else count(*) end as df
+        from ft_hits h left join ft_common cm using (term) group by h.term, cm.share
+      ) d join ft_terms t using (term),
         (select least(n, ${BM25.sizeCap}) as n from agent_size) n
     )`,
     `ft_cand as materialized (
