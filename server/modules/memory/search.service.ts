@@ -42,10 +42,10 @@ export const BM25 = {
   k1: 1.2,
   b: 0.3,
   weights: [0.3, 1, 1, 1],
-  termCap: 1000,
+  termCap: 500,
   sizeCap: 5_000,
   probe: 200,
-  walk: 2_000,
+  walk: 1_000,
   commonShare: 0.02,
   rerank: 200,
   maxTerms: 32,
@@ -281,10 +281,11 @@ export async function runFusedSearch(
  * The full-text signal as BM25 in SQL, in bounded steps:
  * 1. `ft_terms`: the query's lexemes (the `english` configuration drops stop words and stems),
  *    the prefix term and the exact groups, each a tsquery built by PostgreSQL's own parsers;
- * 2. `ft_hits`: per term, at most `termCap` of the agent's memories holding it (a scan of the
- *    agent's postings in the (agent_id, tsv) index);
- * 3. `ft_idf`: document frequency per term from those hits, against the agent's size (both
- *    saturating at their caps);
+ * 2. `ft_recent`, `ft_common`, `ft_hits`: per term, at most `termCap` of the agent's memories
+ *    holding it: for a common term in a large agent, from its `walk` most recent memories (in
+ *    time order); for any other, from its postings in the (agent_id, tsv) index;
+ * 3. `ft_idf`: document frequency per term from those hits (a common term's: its share of the
+ *    recent memories, at least the cap), against the agent's size (both saturating at their caps);
  * 4. `ft_cand`: the `rerank` memories with the most IDF among their terms;
  * 5. `fulltext`: BM25 of each candidate with the actor boost, and how many exact groups it holds
  *    (those rank first). The frequency of a
