@@ -42,17 +42,17 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function search(query: string) {
+async function search(query: string, range: { from?: Date; to?: Date } = {}) {
   const parsed = parseSearchQuery(query);
   const { hits } = await runFusedSearch((st) => runNative(em, st.sql, st.params), {
     ...owner,
     types: ['semantic'],
-    from: null,
-    to: null,
+    from: range.from ?? null,
+    to: range.to ?? null,
     vector: null,
     embeddingModel: 'none',
     fulltext: parsed,
-    exclude: [],
+    exclude: parsed.exclude,
     trigram: null,
     weights: DEFAULT_FUSION_WEIGHTS,
     candidates: 40,
@@ -73,6 +73,15 @@ describe('full text in a large agent', () => {
   it('still finds an old memory through a rarer word it shares with the question', async () => {
     const hits = await search('river zephyrine ');
     expect(hits[0]).toBe(byAge[0]);
+  });
+
+  it("keeps the caller's time range and exclusions on the common-word path", async () => {
+    // Memories 101-110 (one a minute from 2026-01-01 00:01).
+    const window = { from: new Date('2026-01-01T01:41:00Z'), to: new Date('2026-01-01T01:50:00Z') };
+    const inWindow = await search('river ', window);
+    expect(new Set(inWindow)).toEqual(new Set(byAge.slice(100, 110)));
+    // Every memory but the oldest holds "morning".
+    expect(await search('river -morning ')).toEqual([byAge[0]]);
   });
 
   it('gives the same ranking every time', async () => {
