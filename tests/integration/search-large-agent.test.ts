@@ -1,7 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNative } from '../../server/db/native.js';
-import { BM25, DEFAULT_FUSION_WEIGHTS, runFusedSearch } from '../../server/modules/memory/search.service.js';
+import {
+  BM25,
+  DEFAULT_FUSION_WEIGHTS,
+  fulltextStatement,
+  runFusedSearch,
+  type SearchQueryInput,
+} from '../../server/modules/memory/search.service.js';
 import { parseSearchQuery } from '../../server/modules/memory/search.query.js';
 import { signUp, startTestServer, type TestServer } from '../support/server.js';
 
@@ -42,13 +48,13 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function search(query: string, range: { from?: Date; to?: Date } = {}) {
+function input(query: string, opts: { from?: Date; to?: Date; types?: string[] } = {}): SearchQueryInput {
   const parsed = parseSearchQuery(query);
-  const { hits } = await runFusedSearch((st) => runNative(em, st.sql, st.params), {
+  return {
     ...owner,
-    types: ['semantic'],
-    from: range.from ?? null,
-    to: range.to ?? null,
+    types: opts.types ?? ['semantic'],
+    from: opts.from ?? null,
+    to: opts.to ?? null,
     vector: null,
     embeddingModel: 'none',
     fulltext: parsed,
@@ -57,8 +63,27 @@ async function search(query: string, range: { from?: Date; to?: Date } = {}) {
     weights: DEFAULT_FUSION_WEIGHTS,
     candidates: 40,
     limit: 10,
-  });
+  };
+}
+
+async function search(query: string, opts: { from?: Date; to?: Date; types?: string[] } = {}) {
+  const { hits } = await runFusedSearch((st) => runNative(em, st.sql, st.params), input(query, opts));
   return hits.map((h) => h.id);
+}
+
+interface PlanNode {
+  'Index Name'?: string;
+  'Actual Rows'?: number;
+  'Rows Removed by Filter'?: number;
+  Plans?: PlanNode[];
+}
+/** Rows each scan of the agent's recency index read (kept plus filtered out), over the whole plan. */
+function recencyRowsRead(node: PlanNode): number[] {
+  const own =
+    node['Index Name'] === 'memories_agent_recent_idx'
+      ? [(node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)]
+      : [];
+  return [...own, ...(node.Plans ?? []).flatMap(recencyRowsRead)];
 }
 
 describe('full text in a large agent', () => {
@@ -82,6 +107,35 @@ describe('full text in a large agent', () => {
     expect(new Set(inWindow)).toEqual(new Set(byAge.slice(100, 110)));
     // Every memory but the oldest holds "morning".
     expect(await search('river -morning ')).toEqual([byAge[0]]);
+  });
+
+  it('reads at most its recent window for a narrow type, and finds that type through the index', async () => {
+    // Twenty old procedures that also mention the river, under 6,000 semantic memories.
+    const procedures = await runNative<{ id: string }>(
+      em,
+      `insert into memories (id, created_at, updated_at, agent_id, user_id, memory_type, last_modified, name, summary)
+       select gen_random_uuid(), t, t, $1, $2, 'procedural', '{}'::jsonb, 'procedure ' || i, 'cross the river at dawn'
+       from generate_series(1, 20) i, lateral (select timestamptz '2025-06-01' + i * interval '1 hour' as t) x
+       returning id`,
+      [owner.agentId, owner.userId],
+    );
+    const hits = await search('river ', { types: ['procedural'] });
+    expect(hits).toHaveLength(10);
+    const ids = new Set(procedures.map((r) => r.id));
+    expect(hits.every((id) => ids.has(id))).toBe(true);
+
+    const st = fulltextStatement({
+      ...input('river ', { types: ['procedural'] }),
+      fulltext: parseSearchQuery('river '),
+    });
+    const [plan] = await runNative<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+      em,
+      `explain (analyze, format json) ${st.sql}`,
+      st.params,
+    );
+    const reads = recencyRowsRead(plan!['QUERY PLAN'][0].Plan);
+    expect(reads.length).toBeGreaterThan(0);
+    for (const n of reads) expect(n).toBeLessThanOrEqual(BM25.walk);
   });
 
   it('gives the same ranking every time', async () => {

@@ -144,7 +144,7 @@ function statementScope(q: SearchQueryInput) {
       select count(*) as n from (select 1 from memories m where m.agent_id = ${agent} and m.deleted_at is null
         limit ${Math.max(q.exactBelow ?? VECTOR_SEARCH.exactBelow, BM25.sizeCap)}) s
     )`;
-  return { params, p, scope, agentSize, k: p(q.candidates) };
+  return { params, p, agent, scope, agentSize, k: p(q.candidates) };
 }
 
 /**
@@ -176,8 +176,8 @@ export function vectorStatement(q: SearchQueryInput & { vector: string }): State
 
 /** The full-text signal (BM25, `fulltextCtes`). */
 export function fulltextStatement(q: SearchQueryInput & { fulltext: FulltextQuery }): Statement {
-  const { params, p, scope, agentSize, k } = statementScope(q);
-  const sql = `with ${agentSize}, ${fulltextCtes(q.fulltext, { scope, k, p }).join(',\n')}
+  const { params, p, agent, scope, agentSize, k } = statementScope(q);
+  const sql = `with ${agentSize}, ${fulltextCtes(q.fulltext, { agent, scope, k, p }).join(',\n')}
     select id, rank, score, exact from fulltext order by rank`;
   return { sql, params };
 }
@@ -294,7 +294,7 @@ export async function runFusedSearch(
  */
 function fulltextCtes(
   ft: FulltextQuery,
-  { scope, k, p }: { scope: string; k: string; p: (v: unknown) => string },
+  { agent, scope, k, p }: { agent: string; scope: string; k: string; p: (v: unknown) => string },
 ): string[] {
   const words = p(ft.words);
   const prefix = ft.prefix ? p(ft.prefix) : null;
@@ -314,18 +314,24 @@ function fulltextCtes(
       select '"' || e, phraseto_tsquery('english', mirix_search_text(e)), true
       from unnest(${exact}::text[]) e where numnode(phraseto_tsquery('english', mirix_search_text(e))) > 0
     )`,
+    // The agent's `walk` most recent live memories, each marked with whether the search's scope
+    // (types, time range, exclusions) keeps it: the walk reads that many rows whatever the scope,
+    // so a narrow scope makes terms look rare and sends them to the index instead.
     `ft_recent as materialized (
-      select m.id, m.tsv from memories m where ${scope}
-      order by coalesce(m.occurred_at, m.created_at) desc, m.id desc limit ${BM25.walk}
+      select m.id, m.tsv, ${scope} as ok from (
+        select m.id, m.agent_id, m.user_id, m.deleted_at, m.memory_type, m.occurred_at, m.created_at, m.tsv
+        from memories m where m.agent_id = ${agent} and m.deleted_at is null
+        order by coalesce(m.occurred_at, m.created_at) desc, m.id desc limit ${BM25.walk}
+      ) m
     )`,
     `ft_common as materialized (
-      select t.term, (select count(*) from (select r.tsv from ft_recent r limit ${BM25.probe}) r
-        where r.tsv @@ t.tq)::float8 / ${BM25.probe} as share
+      select t.term, (select count(*) from (select r.ok, r.tsv from ft_recent r limit ${BM25.probe}) r
+        where r.ok and r.tsv @@ t.tq)::float8 / ${BM25.probe} as share
       from ft_terms t where (select n from agent_size) >= ${BM25.sizeCap}
     )`,
     `ft_hits as materialized (
       select t.term, c.id from ft_terms t left join ft_common cm using (term) cross join lateral (
-        (select r.id from ft_recent r where cm.share >= ${BM25.commonShare} and r.tsv @@ t.tq limit ${BM25.termCap})
+        (select r.id from ft_recent r where cm.share >= ${BM25.commonShare} and r.ok and r.tsv @@ t.tq limit ${BM25.termCap})
         union all
         (select m.id from memories m
           where coalesce(cm.share, 0) < ${BM25.commonShare} and ${scope} and m.tsv @@ t.tq limit ${BM25.termCap})
