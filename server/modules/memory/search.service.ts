@@ -325,27 +325,28 @@ function fulltextCtes(
       ) m
     )`,
     `ft_common as materialized (
-      select t.term, (select count(*) from (select r.ok, r.tsv from ft_recent r limit ${BM25.probe}) r
-        where r.ok and r.tsv @@ t.tq)::float8 / ${BM25.probe} as share
-      from ft_terms t where (select n from agent_size) >= ${BM25.sizeCap}
+      select term, share, share >= ${BM25.commonShare} as common from (
+        select t.term, (select count(*) from (select r.ok, r.tsv from ft_recent r limit ${BM25.probe}) r
+          where r.ok and r.tsv @@ t.tq)::float8 / ${BM25.probe} as share
+        from ft_terms t where (select n from agent_size) >= ${BM25.sizeCap}
+      ) s
     )`,
     `ft_hits as materialized (
       select t.term, c.id from ft_terms t left join ft_common cm using (term) cross join lateral (
-        (select r.id from ft_recent r where cm.share >= ${BM25.commonShare} and r.ok and r.tsv @@ t.tq limit ${BM25.termCap})
+        (select r.id from ft_recent r where cm.common and r.ok and r.tsv @@ t.tq limit ${BM25.termCap})
         union all
         (select m.id from memories m
-          where coalesce(cm.share, 0) < ${BM25.commonShare} and ${scope} and m.tsv @@ t.tq limit ${BM25.termCap})
+          where not coalesce(cm.common, false) and ${scope} and m.tsv @@ t.tq limit ${BM25.termCap})
       ) c
     )`,
     `ft_idf as materialized (
-      select d.term, t.tq, t.exact, ln(1 + (greatest(n.n, d.df) - d.df + 0.5) / (d.df + 0.5)) as idf
+      select d.term, t.tq, t.exact, ln(1 + (greatest(n.n, f.df) - f.df + 0.5) / (f.df + 0.5)) as idf
       from (
-        select h.term, case when cm.share >= ${BM25.commonShare}
-          then greatest(count(*), ${BM25.termCap}, cm.share * (select least(n, ${BM25.sizeCap}) from agent_size))
-          else count(*) end as df
-        from ft_hits h left join ft_common cm using (term) group by h.term, cm.share
+        select h.term, count(*) as hits, cm.share, coalesce(cm.common, false) as common
+        from ft_hits h left join ft_common cm using (term) group by h.term, cm.share, cm.common
       ) d join ft_terms t using (term),
-        (select least(n, ${BM25.sizeCap}) as n from agent_size) n
+        (select least(n, ${BM25.sizeCap}) as n from agent_size) n,
+        lateral (select case when d.common then greatest(d.hits, ${BM25.termCap}, d.share * n.n) else d.hits end as df) f
     )`,
     `ft_cand as materialized (
       select c.id, m.tsv, m.actor, length(m.tsv) as dl from (
