@@ -8,7 +8,7 @@ import { VaultCipher } from '../../server/modules/memory/vault-cipher.js';
 import type { TMemoryJobEvent } from '../../shared/memory-events.js';
 import { type ChatHarness, startChatHarness } from '../support/chat-harness.js';
 import { finishedJob, managerRoute, type SeenRequest } from '../support/memory-managers.js';
-import { startProcess } from '../support/run.js';
+import { startEntry } from '../support/run.js';
 import { signUp, startTestConsolidateWorker, TEST_VAULT_KEYS } from '../support/server.js';
 
 let harness: ChatHarness;
@@ -232,7 +232,7 @@ describe('with an in-process worker', () => {
 function startWorkerProcess(extraEnv: Record<string, string> = {}) {
   const env = harness.server.env;
   // `node --import tsx`, not the tsx CLI: the CLI runs the worker in a child process a SIGKILL would miss.
-  return startProcess(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+  return startEntry('workers/main.ts', {
     DATABASE_URL: harness.server.db.url,
     REDIS_URL: inject('redisUrl'),
     QUEUE_PREFIX: env.QUEUE_PREFIX,

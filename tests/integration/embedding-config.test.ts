@@ -2,7 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { embeddingColumnDim } from '../../server/modules/embeddings/embedding-column.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { runCommand, startProcess } from '../support/run.js';
+import { runCommand, startEntry } from '../support/run.js';
 import { testOrmConfig } from '../support/server.js';
 
 const TSX = 'node_modules/.bin/tsx';
@@ -72,7 +72,7 @@ describe('embedding model and dimension', () => {
       expect(Number(counts?.ready)).toBe(3);
 
       // With the new dimension the server starts.
-      const proc = startProcess(TSX, ['server/main.ts'], { ...baseEnv, EMBEDDING_DIM: '64' });
+      const proc = startEntry('server/main.ts', { ...baseEnv, EMBEDDING_DIM: '64' });
       try {
         await expect.poll(() => proc.output.stdout.includes('API listening'), { timeout: 30_000 }).toBe(true);
       } finally {
@@ -86,7 +86,7 @@ describe('embedding model and dimension', () => {
 
   it('the worker process starts, and exits cleanly on SIGTERM', async () => {
     const db2 = await createTestDatabase();
-    const proc = startProcess(TSX, ['workers/main.ts'], { ...baseEnv, DATABASE_URL: db2.url });
+    const proc = startEntry('workers/main.ts', { ...baseEnv, DATABASE_URL: db2.url });
     try {
       await expect.poll(() => proc.output.stdout.includes('worker started'), { timeout: 30_000 }).toBe(true);
       proc.child.kill('SIGTERM');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { runCommand, startProcess } from '../support/run.js';
+import { runCommand, startEntry } from '../support/run.js';
 
 const TSX = 'node_modules/.bin/tsx';
 
@@ -95,7 +95,7 @@ describe('workers/main.ts', () => {
   it('stops on SIGTERM within SHUTDOWN_TIMEOUT_MS while Redis is down', async () => {
     const db = await createTestDatabase();
     // `node --import tsx` runs the worker itself, so the signal reaches it (no wrapper process).
-    const proc = startProcess(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    const proc = startEntry('workers/main.ts', {
       DATABASE_URL: db.url,
       REDIS_URL: 'redis://127.0.0.1:1/0',
       NODE_ENV: 'development',
@@ -265,7 +265,7 @@ describe('server/main.ts', () => {
   });
 
   it('serves, then on SIGTERM stops accepting, finishes the in-flight request, and exits 0', async () => {
-    const proc = startProcess(TSX, ['server/main.ts'], {
+    const proc = startEntry('server/main.ts', {
       DATABASE_URL: db.url,
       REDIS_URL: inject('redisUrl'),
       PORT: '0',

@@ -27,6 +27,16 @@ export async function runCommand(
   }
 }
 
+/**
+ * Starts a project entry point the way `npm start` and `npm run worker` do (`node --import tsx`): one
+ * process, so a signal reaches our own handlers. The tsx CLI instead relays signals to a child and
+ * SIGKILLs it (exit 143) when the child has not acknowledged within about 60 ms, which a busy
+ * machine misses.
+ */
+export function startEntry(script: string, env: Record<string, string>) {
+  return startProcess(process.execPath, ['--import', 'tsx', script], env);
+}
+
 /** Starts a long-running project process, collecting its output. */
 export function startProcess(cmd: string, args: string[], env: Record<string, string>) {
   const child: ChildProcess = spawn(cmd, args, {
