@@ -42,7 +42,8 @@ export async function loadEmbeddable(em: EntityManager, ids: string[]): Promise<
  *
  * An episode's search context (its neighbouring episodes and its date, see migration
  * 20261201213000) is written in the same statement, so a new memory's row is written once; then
- * the episodes beside the batch, whose context can now name it, are refreshed.
+ * the indexed episodes beside the batch, whose context can now name it, are refreshed (one still
+ * waiting for its vector gets its whole context here, when its own vector is written).
  */
 export async function writeVectors(
   em: EntityManager,
