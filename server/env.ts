@@ -48,6 +48,8 @@ const ZEnv = z.object({
   EMBEDDING_API_KEY: z.string().min(1).optional(),
   /** Texts per provider call (the worker gathers at least this many across jobs when it can). */
   EMBEDDING_BATCH_SIZE: z.coerce.number().int().min(1).max(2048).default(128),
+  /** Embedding batches one worker process writes at once; jobs arriving meanwhile join later batches. */
+  EMBEDDING_WRITERS: z.coerce.number().int().min(1).max(64).default(2),
   /**
    * Knowledge-vault encryption keys: `id:base64(32 bytes)`, comma-separated; the first encrypts,
    * all decrypt (rotation). Required in production.

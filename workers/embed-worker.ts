@@ -17,6 +17,8 @@ export interface EmbedWorkerOptions {
   prefix: string;
   concurrency: number;
   batchSize: number;
+  /** Batches written at once (EMBEDDING_WRITERS). */
+  writers?: number;
   sweepIntervalMs: number;
   /** Items younger than this are assumed to have a job already; the sweep leaves them alone. */
   sweepMinAgeMs?: number;
@@ -32,7 +34,7 @@ export function startEmbedWorker(opts: EmbedWorkerOptions) {
   const log = opts.log.child({ queue: QUEUES.embed });
   const batcher = new EmbedBatcher(
     { orm: opts.orm, provider: opts.provider, log },
-    { batchSize: opts.batchSize },
+    { batchSize: opts.batchSize, writers: opts.writers },
   );
   const worker = new Worker(QUEUES.embed, createEmbedProcessor(batcher), {
     connection: opts.connection,

@@ -27,6 +27,7 @@ const embed = startEmbedWorker({
   prefix: env.QUEUE_PREFIX,
   concurrency: env.WORKER_CONCURRENCY,
   batchSize: env.EMBEDDING_BATCH_SIZE,
+  writers: env.EMBEDDING_WRITERS,
   sweepIntervalMs: env.EMBED_SWEEP_INTERVAL_MS,
   metrics,
 });

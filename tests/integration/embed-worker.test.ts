@@ -1,6 +1,7 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { workerRedisOptions } from '../../server/redis.js';
+import { createEmbeddingProvider, type EmbeddingProvider } from '../../server/modules/embeddings/index.js';
 import { QUEUES } from '../../shared/jobs/index.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
 import { signUp, startTestServer, startTestWorker, type TestServer } from '../support/server.js';
@@ -83,6 +84,48 @@ describe('embed worker', () => {
       expect(fake.embeddingBatches.reduce((a, b) => a + b, 0)).toBe(300);
       expect(Math.max(...fake.embeddingBatches)).toBeGreaterThanOrEqual(64);
       expect(fake.embeddingBatches.filter((n) => n < 64).length).toBeLessThanOrEqual(1);
+    } finally {
+      await worker.close();
+      await server.close();
+    }
+  });
+
+  it('writes at most `writers` batches at once, gathering the jobs that arrive meanwhile into the next', async () => {
+    const server = await startTestServer();
+    const hashed = createEmbeddingProvider(server.env);
+    let running = 0;
+    let mostAtOnce = 0;
+    const calls: number[] = [];
+    const slow: EmbeddingProvider = {
+      ...hashed,
+      embed: async (texts) => {
+        running++;
+        mostAtOnce = Math.max(mostAtOnce, running);
+        calls.push(texts.length);
+        await new Promise((r) => setTimeout(r, 100));
+        running--;
+        return hashed.embed(texts);
+      },
+    };
+    const worker = startTestWorker(server, { provider: slow, writers: 1 });
+    try {
+      const { client, agentId, pending } = await setup(server);
+      await Promise.all(
+        Array.from({ length: 20 }, (_, j) =>
+          client.memory.semantic.createMany.mutate({
+            agentId,
+            items: Array.from({ length: 5 }, (_, i) => ({
+              name: `fact ${j}-${i}`,
+              summary: `detail ${j} ${i}`,
+            })),
+          }),
+        ),
+      );
+      await waitFor(pending, 0);
+      expect(mostAtOnce).toBe(1);
+      expect(calls.reduce((a, b) => a + b, 0)).toBe(100);
+      // Twenty jobs, but those that arrived while a batch was written went into one later batch.
+      expect(calls.length).toBeLessThan(10);
     } finally {
       await worker.close();
       await server.close();

@@ -168,7 +168,7 @@ export async function expectTRPCError(promise: Promise<unknown>, code: string, h
 /** The embed worker, in-process, on the test server's database and queue prefix. */
 export function startTestWorker(
   server: TestServer,
-  opts: { provider?: EmbeddingProvider; sweepMinAgeMs?: number; batchSize?: number } = {},
+  opts: { provider?: EmbeddingProvider; sweepMinAgeMs?: number; batchSize?: number; writers?: number } = {},
 ) {
   return startEmbedWorker({
     orm: server.orm,
@@ -178,6 +178,7 @@ export function startTestWorker(
     prefix: server.env.QUEUE_PREFIX,
     concurrency: 64,
     batchSize: opts.batchSize ?? 128,
+    writers: opts.writers,
     sweepIntervalMs: 3_600_000,
     sweepMinAgeMs: opts.sweepMinAgeMs ?? 0,
   });

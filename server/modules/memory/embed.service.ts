@@ -12,8 +12,10 @@ interface Waiter {
 /**
  * Gathers the item ids of concurrent jobs into batches of `batchSize` texts (or whatever arrived
  * within `maxWaitMs`); per batch it loads the texts in one query, makes one provider call per
- * `batchSize` texts, and writes the vectors in one statement. A failed batch fails every job in
- * it, so each is retried by the queue with backoff.
+ * `batchSize` texts, and writes the vectors in one statement. At most `writers` batches run at
+ * once; jobs arriving meanwhile wait and are batched together when a writer is free (each write
+ * inserts into the HNSW graph, and many at once only contend for its pages). A failed batch fails
+ * every job in it, so each is retried by the queue with backoff.
  */
 export class EmbedBatcher {
   private waiting: Waiter[] = [];
@@ -26,14 +28,16 @@ export class EmbedBatcher {
   private readonly log: Logger;
   private readonly batchSize: number;
   private readonly maxWaitMs: number;
+  private readonly writers: number;
 
   constructor(
     deps: { orm: MikroORM; provider: EmbeddingProvider; log: Logger },
-    opts: { batchSize: number; maxWaitMs?: number },
+    opts: { batchSize: number; maxWaitMs?: number; writers?: number },
   ) {
     ({ orm: this.orm, provider: this.provider, log: this.log } = deps);
     this.batchSize = opts.batchSize;
     this.maxWaitMs = opts.maxWaitMs ?? 20;
+    this.writers = opts.writers ?? Number.POSITIVE_INFINITY;
   }
 
   /** Embeds and stores these items (those still needing it); resolves with how many were written. */
@@ -47,15 +51,25 @@ export class EmbedBatcher {
     });
   }
 
+  /** Starts batches of what is waiting while writers are free; the rest waits for the next free one. */
   private flush() {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const waiters = this.waiting;
-    this.waiting = [];
-    this.queued = 0;
-    if (waiters.length === 0) return;
-    const run = this.run(waiters).finally(() => this.inFlight.delete(run));
-    this.inFlight.add(run);
+    while (this.waiting.length > 0 && this.inFlight.size < this.writers) {
+      const waiters: Waiter[] = [];
+      let ids = 0;
+      while (this.waiting.length > 0 && (ids === 0 || ids + this.waiting[0]!.ids.length <= this.batchSize)) {
+        const w = this.waiting.shift()!;
+        waiters.push(w);
+        ids += w.ids.length;
+      }
+      this.queued -= ids;
+      const run: Promise<void> = this.run(waiters).finally(() => {
+        this.inFlight.delete(run);
+        if (this.waiting.length > 0) this.flush();
+      });
+      this.inFlight.add(run);
+    }
   }
 
   private async run(waiters: Waiter[]) {
@@ -79,6 +93,6 @@ export class EmbedBatcher {
   /** Flushes what is waiting and waits for every batch in flight. */
   async drain(): Promise<void> {
     this.flush();
-    await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 }
