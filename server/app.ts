@@ -14,6 +14,7 @@ import { webApp } from './web-app.js';
 import { serverTimingHeader } from './server-timing.js';
 import swaggerUi from 'swagger-ui-express';
 import { REST_PREFIX, restBridge } from './rest/bridge.js';
+import { MCP_PATH, mcpRoute } from './mcp/mcp.route.js';
 import { publicRoute } from './rest/public-route.js';
 import { buildOpenApiDocument, DOCS_PATH, OPENAPI_PATH } from './rest/openapi.js';
 import { createContextFactory } from './trpc/context.js';
@@ -106,6 +107,9 @@ export function createApp(deps: AppDeps): { handler: RequestListener; services: 
     }),
   );
   app.use(REST_PREFIX, restBridge(services));
+
+  // The Model Context Protocol endpoint, for agents' MCP clients (docs/mcp.md).
+  app.use(MCP_PATH, mcpRoute(services));
 
   // The web app (web/), built: one process and one port serve the API and the pages.
   app.use(webApp(deps.webRoot));

@@ -103,14 +103,19 @@ export function httpErrorOf(err: unknown, opts: { requestId: string | null; log:
 }
 
 /** A procedure's error (already mapped by toTRPCError, so its message is safe to show). */
-export function fromTRPCError(error: TRPCError, requestId: string | null): HttpError {
+export function fromTRPCError(
+  error: TRPCError,
+  requestId: string | null,
+  /** How field paths are named in the message: REST's snake_case by default, MCP keeps the API's. */
+  fieldPath: (path: string) => string = snakePath,
+): HttpError {
   const cause = error.cause;
   const retryAfter = retryAfterOf(error);
   let message = error.message;
   let fieldErrors: Record<string, string[]> | undefined;
   if (error.code === 'BAD_REQUEST' && cause instanceof ZodError) {
     fieldErrors = Object.fromEntries(
-      Object.entries(fieldErrorsOf(cause)).map(([path, messages]) => [snakePath(path), messages]),
+      Object.entries(fieldErrorsOf(cause)).map(([path, messages]) => [fieldPath(path), messages]),
     );
     message = describeFieldErrors(fieldErrors);
   }

@@ -86,6 +86,11 @@ export interface RequestCaller {
   ip: string;
   /** Already known (in-process callers and tests): only the budget is spent. */
   user?: User | null;
+  /**
+   * false: identify the caller without spending its budget, because the calls it goes on to make
+   * spend it (an MCP request carrying tool calls: each tool call is one API call).
+   */
+  spend?: boolean;
 }
 
 export interface AuthenticateDeps {
@@ -105,8 +110,10 @@ export async function authenticateRequest(
   caller: RequestCaller,
 ): Promise<User> {
   const { credential } = caller;
-  const spend = (userId: string) =>
-    deps.limiter.consumeCaller(userId, credential && isApiKey(credential) ? credential : null);
+  const spend = async (userId: string) => {
+    if (caller.spend === false) return;
+    await deps.limiter.consumeCaller(userId, credential && isApiKey(credential) ? credential : null);
+  };
   if (caller.user) {
     await spend(caller.user.id);
     return caller.user;

@@ -1,0 +1,269 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUp, startTestServer, type TestServer } from '../support/server.js';
+
+const TOOLS = [
+  'add_memory',
+  'append_core_memory',
+  'delete_memory',
+  'get_core_memory',
+  'get_job',
+  'get_memory',
+  'list_agents',
+  'list_memories',
+  'replace_core_memory',
+  'search_memories',
+  'update_memory',
+];
+
+async function connect(server: TestServer, opts: { apiKey?: string; path?: string } = {}) {
+  const client = new Client({ name: 'mcp-test', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(`${server.url}${opts.path ?? '/mcp'}`), {
+    requestInit: { headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {} },
+  });
+  await client.connect(transport);
+  return client;
+}
+
+async function call(client: Client, name: string, args: Record<string, unknown>) {
+  return (await client.callTool({ name, arguments: args })) as CallToolResult;
+}
+
+/** The tool's structured result, failing the test with the tool's own error text if it failed. */
+async function ok<T = Record<string, unknown>>(client: Client, name: string, args: Record<string, unknown>) {
+  const result = await call(client, name, args);
+  if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content)}`);
+  return result.structuredContent as T;
+}
+
+function errorText(result: CallToolResult): string {
+  expect(result.isError).toBe(true);
+  return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
+}
+
+async function userWithKey(server: TestServer, name: string) {
+  const user = await signUp(server, name);
+  const { key } = await user.client.apiKeys.create.mutate({ name: 'mcp' });
+  const agent = await user.client.agents.create.mutate({ name: `${name}'s agent` });
+  return { ...user, key, agent };
+}
+
+describe('MCP server at /mcp', () => {
+  let server: TestServer;
+  let alice: Awaited<ReturnType<typeof userWithKey>>;
+  let bob: Awaited<ReturnType<typeof userWithKey>>;
+  let mcp: Client;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    alice = await userWithKey(server, 'alice');
+    bob = await userWithKey(server, 'bob');
+    mcp = await connect(server, { apiKey: alice.key });
+  });
+  afterAll(async () => {
+    await mcp?.close();
+    await server?.close();
+  });
+
+  it('lists every tool, with input schemas from the procedures and ISO dates as strings', async () => {
+    const { tools } = await mcp.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
+    const search = tools.find((t) => t.name === 'search_memories')!;
+    expect(search.description).toMatch(/question/);
+    expect(search.inputSchema.required).toEqual(['agentId']);
+    const props = search.inputSchema.properties as Record<string, { type?: string; maximum?: number }>;
+    expect(props.limit).toMatchObject({ type: 'integer', maximum: 50 });
+    const range = props.timeRange as unknown as { properties: Record<string, { format?: string }> };
+    expect(range.properties.from).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(tools.find((t) => t.name === 'get_memory')!.annotations?.readOnlyHint).toBe(true);
+    expect(tools.find((t) => t.name === 'delete_memory')!.annotations?.destructiveHint).toBe(true);
+  });
+
+  it('lists agents, and searches, gets, updates and deletes a memory', async () => {
+    const agents = await ok<{ items: { id: string }[] }>(mcp, 'list_agents', {});
+    expect(agents.items.map((a) => a.id)).toEqual([alice.agent.id]);
+
+    const { ids } = await alice.client.memory.semantic.createMany.mutate({
+      agentId: alice.agent.id,
+      items: [
+        { name: 'Coffee', summary: 'Alice drinks her coffee black, without sugar' },
+        { name: 'Garden', summary: 'Alice grows tomatoes in her garden' },
+      ],
+    });
+    const agentId = alice.agent.id;
+    const found = await ok<{ items: { item: { id: string; type: string }; score: number }[] }>(
+      mcp,
+      'search_memories',
+      { agentId, query: 'how does Alice take her coffee?', types: ['semantic'] },
+    );
+    expect(found.items[0]!.item).toMatchObject({ id: ids[0], type: 'semantic' });
+
+    const got = await ok<{ summary: string; createdAt: string }>(mcp, 'get_memory', {
+      agentId,
+      type: 'semantic',
+      id: ids[0],
+    });
+    expect(got.summary).toBe('Alice drinks her coffee black, without sugar');
+    expect(got.createdAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+
+    const updated = await ok<{ summary: string; name: string }>(mcp, 'update_memory', {
+      agentId,
+      type: 'semantic',
+      id: ids[0],
+      changes: { summary: 'Alice drinks her coffee with oat milk' },
+    });
+    expect(updated).toMatchObject({ name: 'Coffee', summary: 'Alice drinks her coffee with oat milk' });
+
+    const listed = await ok<{ items: { id: string }[] }>(mcp, 'list_memories', { agentId, type: 'semantic' });
+    expect(listed.items.map((i) => i.id).sort()).toEqual([...ids].sort());
+
+    await ok(mcp, 'delete_memory', { agentId, type: 'semantic', id: ids[1] });
+    const after = await alice.client.memory.semantic.list.query({ agentId });
+    expect(after.items.map((i) => i.id)).toEqual([ids[0]]);
+  });
+
+  it('queues content for the memory managers and reports the job', async () => {
+    const agentId = alice.agent.id;
+    const queued = await ok<{ jobId: string; status: string }>(mcp, 'add_memory', {
+      agentId,
+      messages: [{ role: 'user', content: 'I moved to Porto last spring' }],
+    });
+    expect(queued.status).toBe('queued');
+    const job = await ok<{ jobId: string; agentId: string }>(mcp, 'get_job', {
+      agentId,
+      jobId: queued.jobId,
+    });
+    expect(job).toMatchObject({ jobId: queued.jobId, agentId });
+    const jobs = await alice.client.memory.jobs.query({ agentId });
+    expect(jobs.items.map((j) => j.jobId)).toContain(queued.jobId);
+  });
+
+  it('reads and edits core memory', async () => {
+    const agentId = alice.agent.id;
+    await ok(mcp, 'append_core_memory', { agentId, label: 'human', text: 'Name: Alice.' });
+    await ok(mcp, 'replace_core_memory', { agentId, label: 'human', old: 'Alice', new: 'Alice Smith' });
+    const core = await ok<{ blocks: { label: string; value: string }[] }>(mcp, 'get_core_memory', {
+      agentId,
+    });
+    expect(core.blocks.find((b) => b.label === 'human')!.value).toContain('Name: Alice Smith.');
+    const missing = await call(mcp, 'replace_core_memory', { agentId, label: 'human', old: 'Bob', new: 'x' });
+    expect(errorText(missing)).toMatch(/^BAD_REQUEST: /);
+  });
+
+  it('never returns a vault secret', async () => {
+    const agentId = alice.agent.id;
+    const secret = 'sk-live-4f9a8b7c6d5e';
+    const item = await alice.client.memory.vault.create.mutate({
+      agentId,
+      entryType: 'api_key',
+      caption: 'Stripe key for the shop',
+      secretValue: secret,
+    });
+    const results = [
+      await call(mcp, 'get_memory', { agentId, type: 'knowledge_vault', id: item.id }),
+      await call(mcp, 'list_memories', { agentId, type: 'knowledge_vault' }),
+      await call(mcp, 'search_memories', { agentId, query: 'Stripe key', types: ['knowledge_vault'] }),
+    ];
+    for (const result of results) {
+      expect(result.isError).toBeFalsy();
+      expect(JSON.stringify(result)).toContain('Stripe key for the shop');
+      expect(JSON.stringify(result)).not.toContain(secret);
+    }
+  });
+
+  it("answers another user's agent as not found, through tools and through the URL", async () => {
+    const bobs = await connect(server, { apiKey: bob.key });
+    const result = await call(bobs, 'search_memories', { agentId: alice.agent.id, query: 'coffee' });
+    expect(errorText(result)).toBe('NOT_FOUND: Agent not found');
+    const agents = await ok<{ items: { id: string }[] }>(bobs, 'list_agents', {});
+    expect(agents.items.map((a) => a.id)).toEqual([bob.agent.id]);
+    await bobs.close();
+
+    await expect(connect(server, { apiKey: bob.key, path: `/mcp/agents/${alice.agent.id}` })).rejects.toThrow(
+      /404|Agent not found/,
+    );
+  });
+
+  it('reports invalid arguments as a tool error with the field, not a crash', async () => {
+    const result = await call(mcp, 'search_memories', { agentId: alice.agent.id, query: 'x', limit: 0 });
+    expect(errorText(result)).toMatch(/^BAD_REQUEST: Invalid input: limit: /);
+    const badType = await call(mcp, 'get_memory', {
+      agentId: alice.agent.id,
+      type: 'dreams',
+      id: alice.agent.id,
+    });
+    expect(errorText(badType)).toMatch(/^BAD_REQUEST: Invalid input: type: /);
+  });
+
+  it('refuses a request without a valid credential with 401', async () => {
+    await expect(connect(server)).rejects.toThrow(/Authentication required/);
+    await expect(connect(server, { apiKey: 'mx_not-a-key' })).rejects.toThrow(/UNAUTHORIZED/);
+    const res = await fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+  });
+
+  it('answers GET with 405, as a stateless endpoint', async () => {
+    const res = await fetch(`${server.url}/mcp`, { headers: { authorization: `Bearer ${alice.key}` } });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+  });
+
+  it('fixes the agent by the URL: the tools then take no agentId', async () => {
+    const fixed = await connect(server, { apiKey: alice.key, path: `/mcp/agents/${alice.agent.id}` });
+    const { tools } = await fixed.listTools();
+    expect(tools.map((t) => t.name)).not.toContain('list_agents');
+    for (const tool of tools) expect(Object.keys(tool.inputSchema.properties ?? {})).not.toContain('agentId');
+    await alice.client.memory.episodic.create.mutate({
+      agentId: alice.agent.id,
+      eventType: 'trip',
+      summary: 'Alice flew to Lisbon for a conference',
+    });
+    const found = await ok<{ items: { item: { summary: string } }[] }>(fixed, 'search_memories', {
+      query: 'when did Alice go to Lisbon?',
+      types: ['episodic'],
+    });
+    expect(found.items[0]!.item.summary).toBe('Alice flew to Lisbon for a conference');
+    // An agentId in the arguments cannot escape the URL's agent.
+    const escaped = await ok<{ items: unknown[] }>(fixed, 'list_memories', {
+      agentId: bob.agent.id,
+      type: 'episodic',
+    });
+    expect(escaped.items).toHaveLength(1);
+    await fixed.close();
+  });
+});
+
+describe('MCP request budget', () => {
+  let server: TestServer;
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('refuses a tool call over the budget with a tool error naming the wait, one unit per call', async () => {
+    server = await startTestServer({ env: { RATE_LIMIT_PER_USER: 8 } });
+    // An API key has a budget of its own: initialize and its `initialized` notice spend 2 of 8.
+    const carol = await userWithKey(server, 'carol');
+    const mcp = await connect(server, { apiKey: carol.key });
+    const results: CallToolResult[] = [];
+    for (let i = 0; i < 8; i++) results.push(await call(mcp, 'list_agents', {}));
+    expect(results.map((r) => Boolean(r.isError))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+    ]);
+    expect(errorText(results[6]!)).toMatch(/^TOO_MANY_REQUESTS: .*\(retry after \d+ s\)$/);
+    await mcp.close();
+  });
+});
