@@ -48,6 +48,8 @@ export default tseslint.config(
       'tests/**/*.ts',
       'vitest.config.ts',
       'client/examples/**/*.ts',
+      // A command users run (mirix-mcp): its environment is its configuration.
+      'client/mcp-stdio.ts',
       'bench/**/*.ts',
       'web/vite.config.ts',
     ],

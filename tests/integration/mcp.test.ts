@@ -1,4 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -265,5 +266,66 @@ describe('MCP request budget', () => {
     ]);
     expect(errorText(results[6]!)).toMatch(/^TOO_MANY_REQUESTS: .*\(retry after \d+ s\)$/);
     await mcp.close();
+  });
+});
+
+describe('MCP stdio bridge (npm run mcp:stdio)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  /** The documented command, launched as an MCP client launches a local server. */
+  function bridge(args: string[], env: Record<string, string> = {}) {
+    return new StdioClientTransport({
+      command: 'npm',
+      args: ['run', '--silent', 'mcp:stdio', '--', ...args],
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stderr: 'pipe',
+    });
+  }
+
+  it("lists and calls every tool through the bridge, scoped to the key's user", async () => {
+    const dave = await userWithKey(server, 'dave');
+    const erin = await userWithKey(server, 'erin');
+    await dave.client.memory.semantic.create.mutate({
+      agentId: dave.agent.id,
+      name: 'Pet',
+      summary: 'Dave has a grey cat called Miso',
+    });
+    const client = new Client({ name: 'stdio-test', version: '1.0.0' });
+    await client.connect(bridge(['--url', server.url, '--api-key', dave.key]));
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
+    const found = await ok<{ items: { item: { summary: string } }[] }>(client, 'search_memories', {
+      agentId: dave.agent.id,
+      query: "what is the name of Dave's cat?",
+    });
+    expect(found.items[0]!.item.summary).toBe('Dave has a grey cat called Miso');
+    const other = await call(client, 'get_core_memory', { agentId: erin.agent.id });
+    expect(errorText(other)).toBe('NOT_FOUND: Agent not found');
+    await client.close();
+  });
+
+  it('takes the key from MIRIX_API_KEY and the agent from --agent', async () => {
+    const frank = await userWithKey(server, 'frank');
+    const client = new Client({ name: 'stdio-test', version: '1.0.0' });
+    await client.connect(
+      bridge(['--url', server.url, '--agent', frank.agent.id], { MIRIX_API_KEY: frank.key }),
+    );
+    const core = await ok<{ blocks: { label: string }[] }>(client, 'get_core_memory', {});
+    expect(core.blocks.map((b) => b.label)).toContain('human');
+    await client.close();
+  });
+
+  it('answers with a clear error when the server refuses the key', async () => {
+    const client = new Client({ name: 'stdio-test', version: '1.0.0' });
+    await expect(client.connect(bridge(['--url', server.url, '--api-key', 'mx_wrong']))).rejects.toThrow(
+      /MIRIX-TS server at http:\/\/127\.0\.0\.1:\d+: .*UNAUTHORIZED/,
+    );
+    await client.close();
   });
 });
