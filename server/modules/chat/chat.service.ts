@@ -16,6 +16,7 @@ import {
   searchMemories,
 } from '../memory/index.js';
 import type { ChatStreamEvent } from '../../../shared/chat-events.js';
+import { groupForPrompt, relevantLimit } from '../../../shared/memory-prompt.js';
 import { deliverInBackground } from '../consolidation/index.js';
 import type { MessageMetadata } from '../messages/index.js';
 import type { User } from '../users/index.js';
@@ -82,7 +83,7 @@ async function retrieve(em: EntityManager, deps: ChatDeps, { actor, agent, input
       ? searchMemories(em, {
           agent,
           // Enough fused candidates for k of each type in the usual mixes.
-          input: { agentId: agent.id, query: input.message, limit: Math.min(50, k * 5), explain: false },
+          input: { agentId: agent.id, query: input.message, limit: relevantLimit(k), explain: false },
           deps: search,
         })
       : { hits: [] },
@@ -96,26 +97,11 @@ async function retrieve(em: EntityManager, deps: ChatDeps, { actor, agent, input
   ]);
   // The k best of each type, in rank order; only those become summaries (the fused search returns
   // up to 5k candidates).
-  const taken = new Map<string, number>();
-  const items = relevant.hits
-    .filter((h) => {
-      const n = taken.get(h.item.memoryType) ?? 0;
-      taken.set(h.item.memoryType, n + 1);
-      return n < k;
-    })
-    .map((h) => toMemorySummary(h.item));
-  const top = <T extends TMemorySummaryResponse['type']>(type: T) =>
-    items.filter((i): i is Extract<TMemorySummaryResponse, { type: T }> => i.type === type);
-  const memories: PromptInput['memories'] = {
-    recentEpisodic: recent.hits
-      .map((h) => toMemorySummary(h.item))
-      .filter((i): i is Extract<TMemorySummaryResponse, { type: 'episodic' }> => i.type === 'episodic'),
-    relevantEpisodic: top('episodic'),
-    semantic: top('semantic'),
-    procedural: top('procedural'),
-    resource: top('resource'),
-    knowledgeVault: top('knowledge_vault').filter((v) => v.sensitivity !== 'high'),
-  };
+  const memories: PromptInput['memories'] = groupForPrompt({
+    relevant: relevant.hits.map((h) => toMemorySummary(h.item)),
+    recent: recent.hits.map((h) => toMemorySummary(h.item)),
+    k,
+  });
   return { history, core, memories };
 }
 
