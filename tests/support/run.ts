@@ -14,11 +14,14 @@ export async function runCommand(
   cmd: string,
   args: string[],
   env: Record<string, string>,
+  opts: { cwd?: string; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   try {
     const { stdout, stderr } = await execFileP(cmd, args, {
       env: { ...process.env, ...env },
-      timeout: 120_000,
+      timeout: opts.timeoutMs ?? 120_000,
+      maxBuffer: 16 * 1024 * 1024,
+      ...(opts.cwd && { cwd: opts.cwd }),
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
