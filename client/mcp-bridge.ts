@@ -3,7 +3,7 @@
  * that only launch local processes. Every JSON-RPC message from stdin is POSTed to the server and
  * its answer written to stdout; diagnostics go to stderr (stdout is the protocol).
  *
- *   mirix-mcp --url http://localhost:8000 --api-key mx_... [--agent <agentId>]
+ *   mirix-mcp --url http://localhost:8000 --api-key mrx_... [--agent <agentId>]
  *
  * The key may come from MIRIX_API_KEY instead, which keeps it out of process listings.
  */

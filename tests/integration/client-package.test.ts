@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
 import { runCommand } from '../support/run.js';
+import { fillPlaceholders, readmeBlocks } from '../support/readme.js';
 import { signUp, startTestServer, type TestServer } from '../support/server.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -108,6 +109,11 @@ describe('the client package (npm pack, installed outside the repository)', () =
       join(project, 'consumer.ts'),
       consumerSource({ url: server.url, apiKey: key, llmUrl: fake.url }),
     );
+    // The README's typed-client and AI SDK snippets, as written there.
+    const [readmeClient, readmeAiSdk] = readmeBlocks('Use it from your agent').filter((b) => b.lang === 'ts');
+    const fill = (code: string) => fillPlaceholders(code, { url: server.url, apiKey: key });
+    writeFileSync(join(project, 'readme-client.ts'), fill(readmeClient!.code));
+    writeFileSync(join(project, 'readme-ai-sdk.ts'), fill(readmeAiSdk!.code));
     writeFileSync(
       join(project, 'tsconfig.json'),
       JSON.stringify({
@@ -123,7 +129,7 @@ describe('the client package (npm pack, installed outside the repository)', () =
           // checked. The @ts-expect-error in consumer.ts fails the build if ours were any.
           skipLibCheck: true,
         },
-        files: ['consumer.ts'],
+        files: ['consumer.ts', 'readme-client.ts', 'readme-ai-sdk.ts'],
       }),
     );
     const compiled = await runCommand(join(root, 'node_modules/.bin/tsc'), ['-p', project], {});
@@ -152,6 +158,18 @@ describe('the client package (npm pack, installed outside the repository)', () =
     expect(job.jobId).toBe(output.jobId);
     const system = (fake.chatRequests.at(-1)!.messages as { role: string; content: string }[])[0]!;
     expect(system.content).toContain('- Pet: The user has a cat called Miso');
+
+    const env = { MIRIX_API_KEY: key, OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'test' };
+    const client = await runCommand('node', [join(project, 'out/readme-client.js')], env);
+    expect(client.stderr).toBe('');
+    expect(client.stdout.trim()).toBe('The user lives in Porto');
+    fake.replies.push({ text: 'You live in Porto.' });
+    const aiSdk = await runCommand('node', [join(project, 'out/readme-ai-sdk.js')], env);
+    expect(aiSdk.stderr).toBe('');
+    expect(aiSdk.stdout).toMatch(/^You live in Porto\./);
+    expect(aiSdk.stdout).toMatch(/jobId: '[0-9a-f-]{36}'/);
+    const request = fake.chatRequests.at(-1)!.messages as { role: string; content: string }[];
+    expect(request[0]!.content).toContain('- Home: The user lives in Porto');
 
     // The MCP bridge's command is installed and explains itself.
     const bin = await runCommand(join(project, 'node_modules/.bin/mirix-mcp'), [], {});

@@ -200,7 +200,7 @@ describe('MCP server at /mcp', () => {
 
   it('refuses a request without a valid credential with 401', async () => {
     await expect(connect(server)).rejects.toThrow(/Authentication required/);
-    await expect(connect(server, { apiKey: 'mx_not-a-key' })).rejects.toThrow(/UNAUTHORIZED/);
+    await expect(connect(server, { apiKey: 'mrx_not-a-key' })).rejects.toThrow(/UNAUTHORIZED/);
     const res = await fetch(`${server.url}/mcp`, {
       method: 'POST',
       body: '{}',
@@ -323,7 +323,7 @@ describe('MCP stdio bridge (npm run mcp:stdio)', () => {
 
   it('answers with a clear error when the server refuses the key', async () => {
     const client = new Client({ name: 'stdio-test', version: '1.0.0' });
-    await expect(client.connect(bridge(['--url', server.url, '--api-key', 'mx_wrong']))).rejects.toThrow(
+    await expect(client.connect(bridge(['--url', server.url, '--api-key', 'mrx_wrong']))).rejects.toThrow(
       /MIRIX-TS server at http:\/\/127\.0\.0\.1:\d+: .*UNAUTHORIZED/,
     );
     await client.close();
