@@ -51,6 +51,53 @@ async function userWithKey(server: TestServer, name: string) {
   return { ...user, key, agent };
 }
 
+/** Calls every tool once, successfully, as `owner`'s MCP client; returns the names called. */
+async function exerciseEveryTool(client: Client, owner: Awaited<ReturnType<typeof userWithKey>>) {
+  const agentId = owner.agent.id;
+  const called: string[] = [];
+  const run = async <T = Record<string, unknown>>(name: string, args: Record<string, unknown>) => {
+    called.push(name);
+    return ok<T>(client, name, args);
+  };
+  const agents = await run<{ items: { id: string }[] }>('list_agents', {});
+  expect(agents.items.map((a) => a.id)).toContain(agentId);
+  const { ids } = await owner.client.memory.procedural.createMany.mutate({
+    agentId,
+    items: [{ entryType: 'workflow', summary: 'How to water the ferns', steps: ['fill the can', 'water'] }],
+  });
+  const id = ids[0]!;
+  const found = await run<{ items: { item: { id: string } }[] }>('search_memories', {
+    agentId,
+    query: 'how do I water the ferns?',
+  });
+  expect(found.items.map((i) => i.item.id)).toContain(id);
+  const listed = await run<{ items: { id: string }[] }>('list_memories', { agentId, type: 'procedural' });
+  expect(listed.items.map((i) => i.id)).toContain(id);
+  expect(await run('get_memory', { agentId, type: 'procedural', id })).toMatchObject({
+    id,
+    type: 'procedural',
+  });
+  expect(
+    await run('update_memory', {
+      agentId,
+      type: 'procedural',
+      id,
+      changes: { summary: 'Watering the ferns' },
+    }),
+  ).toMatchObject({ summary: 'Watering the ferns' });
+  expect(await run('delete_memory', { agentId, type: 'procedural', id })).toEqual({ id, deleted: true });
+  const { jobId } = await run<{ jobId: string }>('add_memory', {
+    agentId,
+    text: 'The ferns need water weekly',
+  });
+  expect(await run('get_job', { agentId, jobId })).toMatchObject({ jobId });
+  await run('append_core_memory', { agentId, label: 'persona', text: ' I like ferns.' });
+  await run('replace_core_memory', { agentId, label: 'persona', old: 'I like ferns.', new: 'I love ferns.' });
+  const core = await run<{ blocks: { label: string; value: string }[] }>('get_core_memory', { agentId });
+  expect(core.blocks.find((b) => b.label === 'persona')!.value).toContain('I love ferns.');
+  return called.sort();
+}
+
 describe('MCP server at /mcp', () => {
   let server: TestServer;
   let alice: Awaited<ReturnType<typeof userWithKey>>;
@@ -80,6 +127,10 @@ describe('MCP server at /mcp', () => {
     expect(range.properties.from).toMatchObject({ type: 'string', format: 'date-time' });
     expect(tools.find((t) => t.name === 'get_memory')!.annotations?.readOnlyHint).toBe(true);
     expect(tools.find((t) => t.name === 'delete_memory')!.annotations?.destructiveHint).toBe(true);
+  });
+
+  it('calls every tool over HTTP', async () => {
+    expect(await exerciseEveryTool(mcp, alice)).toEqual(TOOLS);
   });
 
   it('lists agents, and searches, gets, updates and deletes a memory', async () => {
@@ -210,6 +261,26 @@ describe('MCP server at /mcp', () => {
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
   });
 
+  it('answers malformed and oversized bodies with 400 and 413, not a crash', async () => {
+    const post = (body: string) =>
+      fetch(`${server.url}/mcp`, {
+        method: 'POST',
+        body,
+        headers: {
+          authorization: `Bearer ${alice.key}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+      });
+    const malformed = await post('{"jsonrpc": "2.0", "method":');
+    expect(malformed.status).toBe(400);
+    expect(await malformed.text()).not.toMatch(/at \w+ \(/);
+    const huge = await post(
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { x: 'y'.repeat(2_000_000) } }),
+    );
+    expect(huge.status).toBe(413);
+  });
+
   it('answers GET with 405, as a stateless endpoint', async () => {
     const res = await fetch(`${server.url}/mcp`, { headers: { authorization: `Bearer ${alice.key}` } });
     expect(res.status).toBe(405);
@@ -279,10 +350,11 @@ describe('MCP stdio bridge (npm run mcp:stdio)', () => {
   });
 
   /** The documented command, launched as an MCP client launches a local server. */
-  function bridge(args: string[], env: Record<string, string> = {}) {
+  function bridge(args: string[], env: Record<string, string> = {}, silent = true) {
     return new StdioClientTransport({
       command: 'npm',
-      args: ['run', '--silent', 'mcp:stdio', '--', ...args],
+      // Without --silent, npm's banner comes first on stdout: MCP clients skip the non-JSON lines.
+      args: ['run', ...(silent ? ['--silent'] : []), 'mcp:stdio', '--', ...args],
       env: { PATH: process.env.PATH ?? '', ...env },
       stderr: 'pipe',
     });
@@ -300,6 +372,7 @@ describe('MCP stdio bridge (npm run mcp:stdio)', () => {
     await client.connect(bridge(['--url', server.url, '--api-key', dave.key]));
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
+    expect(await exerciseEveryTool(client, dave)).toEqual(TOOLS);
     const found = await ok<{ items: { item: { summary: string } }[] }>(client, 'search_memories', {
       agentId: dave.agent.id,
       query: "what is the name of Dave's cat?",
@@ -310,11 +383,11 @@ describe('MCP stdio bridge (npm run mcp:stdio)', () => {
     await client.close();
   });
 
-  it('takes the key from MIRIX_API_KEY and the agent from --agent', async () => {
+  it('takes the key from MIRIX_API_KEY and the agent from --agent, run as plain `npm run mcp:stdio`', async () => {
     const frank = await userWithKey(server, 'frank');
     const client = new Client({ name: 'stdio-test', version: '1.0.0' });
     await client.connect(
-      bridge(['--url', server.url, '--agent', frank.agent.id], { MIRIX_API_KEY: frank.key }),
+      bridge(['--url', server.url, '--agent', frank.agent.id], { MIRIX_API_KEY: frank.key }, false),
     );
     const core = await ok<{ blocks: { label: string }[] }>(client, 'get_core_memory', {});
     expect(core.blocks.map((b) => b.label)).toContain('human');
