@@ -80,6 +80,9 @@ const ZEnv = z.object({
   CONSOLIDATE_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(32),
   /** LLM calls each memory manager may make per job (MIRIX's MAX_STEPS). */
   MEMORY_MANAGER_MAX_STEPS: z.coerce.number().int().min(1).max(20).default(5),
+  // Content up to this many characters (a chat turn, a note) goes to one memory manager with every
+  // type's tools, usually one LLM call; longer content to the meta manager and the type managers.
+  CONSOLIDATE_DIRECT_MAX_CHARS: z.coerce.number().int().min(0).max(1_000_000).default(2000),
   /** Attempts per consolidation job; failures retry with exponential backoff from CONSOLIDATE_BACKOFF_MS. */
   CONSOLIDATE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
   CONSOLIDATE_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),

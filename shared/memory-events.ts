@@ -53,6 +53,8 @@ export const ZMemoryJobEvent = z.discriminatedUnion('type', [
     agentId: z.uuid(),
     at: z.string(),
     changes: z.array(ZMemoryChange),
+    /** What went wrong without failing the job (empty for a clean one): see memory.job. */
+    warnings: z.array(z.string()).default([]),
   }),
   z.object({
     type: z.literal('failed'),

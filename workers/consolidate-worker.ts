@@ -27,6 +27,8 @@ export interface ConsolidateWorkerOptions {
   prefix: string;
   concurrency: number;
   maxSteps: number;
+  /** CONSOLIDATE_DIRECT_MAX_CHARS (see docs/memory-managers.md). */
+  directMaxChars: number;
   attempts: number;
   backoffMs: number;
   /** BullMQ lock: a worker silent this long is presumed dead and its job handed to another. */
@@ -69,6 +71,7 @@ export function startConsolidateWorker(opts: ConsolidateWorkerOptions) {
       prefix: opts.prefix,
       log,
       maxSteps: opts.maxSteps,
+      directMaxChars: opts.directMaxChars,
       waitMs: opts.waitMs ?? 200,
       onUsage: (provider, usage) => opts.metrics?.recordLlmUsage(provider, usage),
     }),

@@ -41,6 +41,7 @@ const consolidate = startConsolidateWorker({
   prefix: env.QUEUE_PREFIX,
   concurrency: env.CONSOLIDATE_CONCURRENCY,
   maxSteps: env.MEMORY_MANAGER_MAX_STEPS,
+  directMaxChars: env.CONSOLIDATE_DIRECT_MAX_CHARS,
   attempts: env.CONSOLIDATE_ATTEMPTS,
   backoffMs: env.CONSOLIDATE_BACKOFF_MS,
   lockMs: env.CONSOLIDATE_LOCK_MS,

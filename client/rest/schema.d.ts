@@ -5932,6 +5932,7 @@ export interface operations {
                             label: string;
                             actor: string;
                         }[];
+                        warnings: string[];
                     };
                 };
             };
@@ -6048,6 +6049,7 @@ export interface operations {
                                 label: string;
                                 actor: string;
                             }[];
+                            warnings: string[];
                         }[];
                         next_cursor: string | null;
                     };
@@ -6631,6 +6633,8 @@ export interface operations {
                             label: string;
                             actor: string;
                         }[];
+                        /** @default [] */
+                        warnings: string[];
                     } | {
                         /** @constant */
                         event: "failed";

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { workerRedisOptions } from '../../server/redis.js';
 import { MemoryItem } from '../../server/modules/memory/memory.entity.js';
+import type { TMemoryJobEvent } from '../../shared/memory-events.js';
 import { type ChatHarness, startChatHarness } from '../support/chat-harness.js';
 import { finishedJob, managerRoute, type SeenRequest } from '../support/memory-managers.js';
 import { expectTRPCError, signUp, startTestConsolidateWorker } from '../support/server.js';
@@ -96,8 +97,8 @@ describe.each(['openai', 'anthropic'] as const)('memory.ingest with %s', (provid
       ['semantic', 'created', 'Ana'],
       ['semantic', 'created', 'Lisbon trams'],
     ]);
-    // Meta call, then each manager: its insert step and its finish step.
-    expect(job.usage.llmCalls).toBe(5);
+    // The meta call, then one call per manager: the inserts succeed, so no finish round trip.
+    expect(job.usage.llmCalls).toBe(3);
     expect(job.usage.totalTokens).toBeGreaterThan(0);
     expect(job.startedAt).not.toBeNull();
     expect(job.durationMs).not.toBeNull();
@@ -369,13 +370,6 @@ describe('memory consolidation', () => {
         managers: {
           semantic: [
             [{ name: 'semantic_memory_insert', args: '{"items": [{"name": "Tea"' }],
-            [{ name: 'semantic_memory_insert', args: { items: [{ name: 'Tea' }] } }],
-            [
-              {
-                name: 'semantic_memory_update',
-                args: { id: '0190a000-0000-7000-8000-000000000000', summary: 'x' },
-              },
-            ],
             [
               {
                 name: 'semantic_memory_insert',
@@ -394,19 +388,63 @@ describe('memory consolidation', () => {
         .jobId,
     );
     expect(job.status).toBe('completed');
-    const toolResults = seen
-      .filter((s) => s.manager === 'semantic')
-      .map((s) =>
-        (s.body.messages as { role: string; content: string }[]).filter((m) => m.role === 'tool').at(-1),
-      )
-      .filter((m) => m !== undefined)
-      .map((m) => m.content);
-    expect(toolResults[0]).toContain('not valid JSON');
-    expect(toolResults[1]).toMatch(/invalid arguments[\s\S]*summary/);
-    expect(toolResults[2]).toContain('no semantic item with id 0190a000-0000-7000-8000-000000000000');
-    expect(toolResults[3]).toContain('"ok":true');
+    expect(job.warnings).toEqual([]);
+    const semantic = seen.filter((s) => s.manager === 'semantic');
+    // The error, then the corrected call, which ends the manager's work: no finish round trip.
+    expect(semantic).toHaveLength(2);
+    const lastTool = (semantic[1]!.body.messages as { role: string; content: string }[]).filter(
+      (m) => m.role === 'tool',
+    );
+    expect(lastTool.at(-1)!.content).toContain('not valid JSON');
+    expect(job.usage.llmCalls).toBe(3);
     const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
     expect(facts.map((f) => ('summary' in f ? f.summary : ''))).toEqual(['The user drinks green tea']);
+  });
+
+  it('gives the model one correction: calls still wrong after it end the job with warnings, in the job and its event', async () => {
+    const { client, agent } = await setup();
+    const seen: SeenRequest[] = [];
+    harness.openai.route = managerRoute(
+      {
+        meta: ['semantic'],
+        managers: {
+          semantic: [
+            [{ name: 'semantic_memory_insert', args: { items: [{ name: 'Tea' }] } }],
+            [
+              {
+                name: 'semantic_memory_update',
+                args: { id: '0190a000-0000-7000-8000-000000000000', summary: 'x' },
+              },
+            ],
+            [
+              {
+                name: 'semantic_memory_insert',
+                args: { items: [{ name: 'Tea', summary: 'never asked for' }] },
+              },
+            ],
+          ],
+        },
+      },
+      seen,
+    );
+    const events: TMemoryJobEvent[] = [];
+    const sub = client.memory.events.subscribe({ agentId: agent.id }, { onData: (e) => events.push(e) });
+    await new Promise((r) => setTimeout(r, 200));
+    const { jobId } = await client.memory.ingest.mutate({ agentId: agent.id, text: 'I drink green tea.' });
+    const job = await finishedJob(client, agent.id, jobId);
+    expect(job.status).toBe('completed');
+    expect(seen.filter((s) => s.manager === 'semantic')).toHaveLength(2);
+    expect(job.warnings).toHaveLength(1);
+    expect(job.warnings[0]).toMatch(
+      /^the semantic memory manager: 1 tool call\(s\) failed after a correction: semantic_memory_update: no semantic item with id 0190a000/,
+    );
+    expect((await client.memory.semantic.list.query({ agentId: agent.id })).items).toEqual([]);
+    await expect
+      .poll(() => events.find((e) => e.type === 'completed' && e.jobId === jobId))
+      .toMatchObject({
+        warnings: job.warnings,
+      });
+    sub.unsubscribe();
   });
 
   it('takes a chat turn through the same path', async () => {

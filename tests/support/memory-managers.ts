@@ -11,15 +11,18 @@ export interface ScriptedCall {
 export interface ManagerScript {
   /** What the meta memory manager triggers. */
   meta: MemoryKind[];
-  /** Per manager, the tool calls of each step; once they run out it calls finish_memory_update. */
+  /**
+   * Per manager, the tool calls of each step; once they run out it calls finish_memory_update. The
+   * one manager of every type answers each step with the calls of every `meta` type together.
+   */
   managers?: Partial<Record<MemoryKind, ScriptedCall[][]>>;
   /** Wait this long before each answer (a slow model). */
   delayMs?: number;
 }
 
 export interface SeenRequest {
-  /** `meta` or the manager's memory type. */
-  manager: 'meta' | MemoryKind;
+  /** `meta`, the manager's memory type, or `direct` (the one manager of every type, for short content). */
+  manager: 'meta' | 'direct' | MemoryKind;
   step: number;
   /** The request body as the fake received it (OpenAI or Anthropic format). */
   body: Record<string, unknown>;
@@ -55,6 +58,11 @@ export function managerRoute(script: ManagerScript, seen: SeenRequest[] = []) {
     if (tools.includes('trigger_memory_update')) {
       manager = 'meta';
       calls = [{ name: 'trigger_memory_update', args: { memory_types: script.meta } }];
+    } else if (systemPromptOf(body).startsWith('You are the memory manager of MIRIX')) {
+      // The one manager of every type: each triggered type's calls of this step, in one response.
+      manager = 'direct';
+      calls = script.meta.flatMap((type) => script.managers?.[type]?.[step] ?? []);
+      if (calls.length === 0) calls = [{ name: 'finish_memory_update', args: {} }];
     } else {
       const type = /You are the (\w+) memory manager/.exec(systemPromptOf(body))?.[1] as
         MemoryKind | undefined;

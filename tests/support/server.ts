@@ -1,7 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { TRPCClientError } from '@trpc/client';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -192,7 +192,11 @@ export function startTestConsolidateWorker(
     lockMs?: number;
     maxStalls?: number;
     maxSteps?: number;
+    /** Default 0: the meta manager and the type managers, whatever the content's length. */
+    directMaxChars?: number;
     metrics?: WorkerMetrics;
+    /** The worker's logger (default: silent). */
+    log?: Logger;
   } = {},
 ) {
   return startConsolidateWorker({
@@ -201,11 +205,12 @@ export function startTestConsolidateWorker(
     llmEnv: server.env,
     embeddings: createEmbeddingProvider(server.env),
     cipher: new VaultCipher(server.env.VAULT_KEYS),
-    log: pino({ level: 'silent' }),
+    log: opts.log ?? pino({ level: 'silent' }),
     connection: workerRedisOptions(inject('redisUrl')),
     prefix: server.env.QUEUE_PREFIX,
     concurrency: opts.concurrency ?? 8,
     maxSteps: opts.maxSteps ?? 5,
+    directMaxChars: opts.directMaxChars ?? 0,
     attempts: server.env.CONSOLIDATE_ATTEMPTS,
     backoffMs: server.env.CONSOLIDATE_BACKOFF_MS,
     lockMs: opts.lockMs ?? 30_000,

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { extractKeywords } from '../../server/modules/consolidation/pipeline.js';
-import { MANAGER_TOOLS, parseToolCall, toolDefinition } from '../../server/modules/consolidation/tools.js';
+import {
+  MANAGER_TOOLS,
+  parseToolCall,
+  repairToolArgs,
+  toolDefinition,
+} from '../../server/modules/consolidation/tools.js';
 import { ZSemanticFields } from '../../server/modules/memory/memory.schema.js';
 
 describe('memory manager tools', () => {
@@ -58,6 +63,7 @@ describe('memory manager tools', () => {
       ok: true,
       name: 'finish_memory_update',
       args: {},
+      repairs: [],
     });
   });
 });
@@ -72,5 +78,58 @@ describe('extractKeywords', () => {
     expect(words).not.toContain('the');
     expect(words).not.toContain('user');
     expect(words).not.toContain('2026');
+  });
+});
+
+describe('repairToolArgs', () => {
+  it('reads dates as models write them as ISO 8601, and reports each repair', () => {
+    const { args, repairs } = repairToolArgs('episodic_memory_insert', {
+      items: [
+        { occurred_at: '2026-12-01 19:28:13', summary: 'a' },
+        { occurred_at: '2026-12-01', summary: 'b' },
+        { occurred_at: 1764617293, summary: 'c' },
+        { occurred_at: '2026-12-01T19:28:13+01:00', summary: 'd' },
+      ],
+    });
+    expect((args as { items: { occurred_at: string }[] }).items.map((i) => i.occurred_at)).toEqual([
+      '2026-12-01T19:28:13Z',
+      '2026-12-01T00:00:00Z',
+      '2025-12-01T19:28:13.000Z',
+      '2026-12-01T19:28:13+01:00',
+    ]);
+    expect(repairs).toEqual([
+      'read occurred_at "2026-12-01 19:28:13" as 2026-12-01T19:28:13Z',
+      'read occurred_at "2026-12-01" as 2026-12-01T00:00:00Z',
+      'read occurred_at 1764617293 as 2025-12-01T19:28:13.000Z',
+    ]);
+  });
+
+  it('leaves a date it cannot read for the schema to reject', () => {
+    const parsed = parseToolCall(
+      MANAGER_TOOLS.episodic,
+      'episodic_memory_insert',
+      JSON.stringify({ items: [{ occurred_at: 'last Tuesday', event_type: 'x', summary: 'y' }] }),
+    );
+    expect(parsed.ok).toBe(false);
+  });
+
+  it('wraps a single item in the list, and splits types written as one string', () => {
+    const single = parseToolCall(
+      MANAGER_TOOLS.semantic,
+      'semantic_memory_insert',
+      '```json\n{"name": "Tea", "summary": "green", "confidence": 0.9}\n```',
+    );
+    expect(single).toEqual({
+      ok: true,
+      name: 'semantic_memory_insert',
+      args: { items: [{ name: 'Tea', summary: 'green' }] },
+      repairs: ['read the arguments as one item of "items"'],
+    });
+    const trigger = parseToolCall(
+      ['trigger_memory_update'],
+      'trigger_memory_update',
+      '{"memory_types": "episodic, semantic"}',
+    );
+    expect(trigger.ok && trigger.args).toEqual({ memory_types: ['episodic', 'semantic'] });
   });
 });

@@ -60,6 +60,8 @@ export interface ApplyJobOptions {
   target: { jobId: string; agentId: string; userId: string };
   staged: StagedChange[];
   usage: JobUsage;
+  /** What went wrong without failing the job (pipeline.ts), kept with it. */
+  warnings?: string[];
 }
 
 /**
@@ -224,7 +226,14 @@ async function applyInTransaction(tx: EntityManager, opts: ApplyJobOptions): Pro
   const completed = await tx.nativeUpdate(
     MemoryJob,
     { id: opts.target.jobId, status: 'active' },
-    { status: 'completed', changes: a.changes, error: null, finishedAt: new Date(), ...opts.usage },
+    {
+      status: 'completed',
+      changes: a.changes,
+      warnings: opts.warnings ?? [],
+      error: null,
+      finishedAt: new Date(),
+      ...opts.usage,
+    },
   );
   if (completed === 0) throw new AlreadyApplied();
   return { changes: a.changes, toEmbed: a.toEmbed, alreadyApplied: false };

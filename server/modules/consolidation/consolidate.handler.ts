@@ -28,6 +28,8 @@ export interface ConsolidateDeps {
   prefix: string;
   log: Logger;
   maxSteps: number;
+  /** CONSOLIDATE_DIRECT_MAX_CHARS: content up to this long goes to one manager of every type. */
+  directMaxChars: number;
   /** How long a job waits before looking again when an earlier job of its agent is unfinished. */
   waitMs: number;
   /** Told each completed job's token usage (for /metrics). */
@@ -99,6 +101,7 @@ export function createConsolidateProcessor(deps: ConsolidateDeps) {
           cipher: deps.cipher,
           log,
           maxSteps: deps.maxSteps,
+          directMaxChars: deps.directMaxChars,
         },
         // Only the owner's id is needed (to scope reads): a reference, not a query.
         { agent, owner: em.getReference(User, row.user.id), input },
@@ -108,6 +111,7 @@ export function createConsolidateProcessor(deps: ConsolidateDeps) {
         target: { jobId: memoryJobId, agentId, userId: row.user.id },
         staged: result.staged,
         usage: result.usage,
+        warnings: result.warnings,
       });
       if (!applied.alreadyApplied) deps.embeddingScheduler.add(applied.toEmbed);
       deps.onUsage?.(agent.modelConfig.provider, result.usage);
@@ -117,7 +121,14 @@ export function createConsolidateProcessor(deps: ConsolidateDeps) {
         agentId,
         at: new Date().toISOString(),
         changes: applied.changes,
+        warnings: result.warnings,
       });
+      if (result.warnings.length > 0) {
+        log.warn(
+          { warnings: result.warnings, changes: applied.changes.length },
+          'consolidation job completed with warnings',
+        );
+      }
       log.info(
         { types: result.types, changes: applied.changes.length, llmCalls: result.usage.llmCalls },
         'consolidation job completed',

@@ -53,6 +53,11 @@ export const ZMemoryJobResponse = z.object({
   usage: ZJobUsage,
   /** What the job changed; empty until it completes. */
   changes: z.array(ZMemoryChange),
+  /**
+   * A completed job's problems that did not fail it (completed with warnings): a model that
+   * answered without calling its tools, tool calls still invalid after a correction. Empty when clean.
+   */
+  warnings: z.array(z.string()),
 });
 export type TMemoryJobResponse = z.infer<typeof ZMemoryJobResponse>;
 

@@ -26,6 +26,7 @@ export function toJobResponse(job: MemoryJob): TMemoryJobResponse {
       totalTokens: job.totalTokens,
     },
     changes: job.changes ?? [],
+    warnings: job.warnings,
   };
 }
 

@@ -26,6 +26,7 @@ export class MemoryJob extends BaseEntity<
   | 'attempts'
   | 'error'
   | 'changes'
+  | 'warnings'
   | 'llmCalls'
   | 'promptTokens'
   | 'completionTokens'
@@ -60,6 +61,13 @@ export class MemoryJob extends BaseEntity<
 
   @Property({ type: 'json', columnType: 'jsonb', nullable: true })
   changes: TMemoryChange[] | null = null;
+
+  /**
+   * What went wrong in a completed job without failing it: a model that answered without calling
+   * its tools, tool calls still invalid after a correction. Empty for a clean job.
+   */
+  @Property({ type: 'json', columnType: 'jsonb', default: '[]' })
+  warnings: string[] = [];
 
   @Property({ type: 'integer' })
   llmCalls: number = 0;

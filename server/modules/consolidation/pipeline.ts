@@ -17,13 +17,21 @@ import {
 } from '../memory/index.js';
 import { Message } from '../messages/index.js';
 import type { User } from '../users/index.js';
-import type { MemoryKind } from '../../../shared/memory-events.js';
-import { MANAGER_TOOLS, parseToolCall, type ToolArgs, toolDefinition, type ToolName } from './tools.js';
+import { MEMORY_KINDS, type MemoryKind } from '../../../shared/memory-events.js';
+import {
+  ALL_WRITE_TOOLS,
+  MANAGER_TOOLS,
+  parseToolCall,
+  type ToolArgs,
+  toolDefinition,
+  type ToolName,
+} from './tools.js';
 import { executeToolCall, fail, type StagedBlock, type ToolContext } from './tool-handlers.js';
 
 const prompt = (file: string) => readFileSync(new URL(`./prompts/${file}`, import.meta.url), 'utf8');
 const META_PROMPT = prompt('meta_memory_manager.md');
 const MANAGER_PROMPT = prompt('memory_manager.md');
+const DIRECT_PROMPT = prompt('direct_memory_manager.md');
 const PURPOSES = JSON.parse(prompt('purposes.json')) as Record<MemoryKind, string>;
 
 const SEARCHABLE = Object.keys(MEMORY_DEFS) as MemoryType[];
@@ -39,13 +47,17 @@ export interface PipelineDeps {
   cipher: VaultCipher;
   log: Logger;
   maxSteps: number;
+  /** Content up to this many characters goes to one manager of every type (0: always the meta manager first). */
+  directMaxChars: number;
 }
 
 export interface PipelineResult {
   staged: StagedChange[];
   usage: JobUsage;
-  /** The types the meta manager chose. */
+  /** The types the meta manager chose (for content handled by one manager: the types it wrote). */
   types: MemoryKind[];
+  /** What went wrong without failing the job (a model that ignored its tools, calls that failed). */
+  warnings: string[];
 }
 
 const STOPWORDS = new Set(
@@ -100,10 +112,12 @@ function describe(item: MemoryRecord): string {
 }
 
 /**
- * One consolidation: the meta memory manager picks the memory types, then each chosen type's
- * manager runs its tool loop (concurrently, at most `maxSteps` LLM calls each). Managers only stage
- * changes; the caller applies them in one transaction. A tool call with invalid or hallucinated
- * arguments gets an error result the model can correct; it never fails the job.
+ * One consolidation. Short content (`directMaxChars`) goes to one manager with every type's tools,
+ * which usually records it in a single call; longer content goes to the meta memory manager, which
+ * picks the memory types, then to each chosen type's manager (concurrently, at most `maxSteps`
+ * calls each, usually one). Managers only stage changes; the caller applies them in one
+ * transaction. A tool call with invalid or hallucinated arguments gets an error result the model
+ * can correct; it never fails the job, and what stays wrong is reported in `warnings`.
  */
 export async function runConsolidation(
   em: EntityManager,
@@ -141,88 +155,171 @@ export async function runConsolidation(
   // manager the best 10 of its own (from a wider fused list, so one type cannot crowd out the rest).
   const query = keywords.join(' or ');
   const candidates = query ? await search(query, SEARCHABLE, 60) : [];
-  const types = await chooseTypes(call, {
-    content,
-    keywords,
-    related: candidates.slice(0, 10),
-    maxSteps: deps.maxSteps,
-  });
 
-  // ---- the chosen managers, concurrently ----
   const staged: StagedChange[] = [];
+  const warnings: string[] = [];
   // Core blocks, read only if a manager needs them (their staged state is shared by all).
   let coreState: Promise<Map<string, StagedBlock>> | null = null;
   const core = () =>
     (coreState ??= coreBlocksOf(em.fork(), owner, agent).then(
       (blocks) => new Map(blocks.map((b) => [b.label, { value: b.value, limit: b.limit }])),
     ));
-  const contextOf = (type: MemoryKind): ToolContext => ({
+  const coreLines = async () =>
+    [...(await core()).entries()]
+      .map(
+        ([label, b]) => `- ${label} (${b.limit - b.value.length} of ${b.limit} characters left): ${b.value}`,
+      )
+      .join('\n');
+  const contextOf = (type: MemoryKind | null): ToolContext => ({
     type,
-    actor: `${type}_memory_manager`,
+    actor: type ? `${type}_memory_manager` : 'memory_manager',
     core,
     findItem: (itemType, id) =>
       em.fork().findOne(MemoryItem, { id, agent: agent.id, memoryType: itemType, deletedAt: null }),
-    search: async (q, itemType) => (await search(q, [itemType], 10)).map((item) => describe(item).slice(2)),
+    search: async (q, itemType) =>
+      (await search(q, itemType ? [itemType] : SEARCHABLE, 10)).map((item) => describe(item).slice(2)),
     vaultConfigured: deps.cipher.configured,
     staged,
   });
+  const loop = (opts: { name: string; system: string; tools: ToolName[]; type: MemoryKind | null }) =>
+    runToolLoop(call, {
+      ...opts,
+      content,
+      ctx: contextOf(opts.type),
+      maxSteps: deps.maxSteps,
+      warn: (w) => warnings.push(w),
+    });
 
+  // Short content: one manager with every type's tools, usually one call.
+  const direct = async () => {
+    const existing = candidates.slice(0, 20).map((c) => `- ${c.memoryType} ${describe(c).slice(2)}`);
+    const system = render(DIRECT_PROMPT, {
+      purposes: MEMORY_KINDS.map((k) => `- ${k}: ${PURPOSES[k]}`).join('\n'),
+      core: (await coreLines()) || '(none)',
+      existing: existing.join('\n') || '(none)',
+    });
+    await loop({
+      name: 'the memory manager',
+      system,
+      tools: [...ALL_WRITE_TOOLS, ...LOOP_TOOLS],
+      type: null,
+    });
+  };
+
+  if (content.length <= deps.directMaxChars) {
+    await direct();
+    return { staged, usage, types: [...new Set(staged.map(stagedKind))], warnings };
+  }
+
+  const choice = await chooseTypes(call, {
+    content,
+    keywords,
+    related: candidates.slice(0, 10),
+    maxSteps: deps.maxSteps,
+  });
+  if (choice === null) {
+    // A model that ignores the forced tool still gets the content remembered, by the one manager.
+    deps.log.warn(
+      'the meta memory manager made no valid trigger_memory_update call; one manager handles the job',
+    );
+    await direct();
+    return { staged, usage, types: [...new Set(staged.map(stagedKind))], warnings };
+  }
+
+  // ---- the chosen managers, concurrently ----
   const runManager = async (type: MemoryKind) => {
-    const ctx = contextOf(type);
-    const tools = MANAGER_TOOLS[type];
     const existing =
       type === 'core'
-        ? [...(await core()).entries()]
-            .map(
-              ([label, b]) =>
-                `- ${label} (${b.limit - b.value.length} of ${b.limit} characters left): ${b.value}`,
-            )
-            .join('\n')
+        ? await coreLines()
         : candidates
             .filter((c) => c.memoryType === type)
             .slice(0, 10)
             .map(describe)
             .join('\n');
-    const messages: LlmMessage[] = [
-      {
-        role: 'system',
-        content: render(MANAGER_PROMPT, {
-          type,
-          purpose: PURPOSES[type],
-          maxSteps: deps.maxSteps,
-          existing: existing || '(none)',
-        }),
-      },
-      { role: 'user', content },
-    ];
-    for (let step = 0; step < deps.maxSteps; step++) {
-      const completion = await call(messages, tools, 'auto');
-      if (completion.toolCalls.length === 0) return;
-      messages.push({ role: 'assistant', content: completion.text, toolCalls: completion.toolCalls });
-      let finished = false;
-      for (const toolCall of completion.toolCalls) {
-        const outcome = await executeToolCall(ctx, tools, toolCall);
-        messages.push({ role: 'tool', toolCallId: toolCall.id, content: outcome.content });
-        finished ||= outcome.finish === true;
-      }
-      if (finished) return;
-    }
+    const system = render(MANAGER_PROMPT, {
+      type,
+      purpose: PURPOSES[type],
+      maxSteps: deps.maxSteps,
+      existing: existing || '(none)',
+    });
+    await loop({ name: `the ${type} memory manager`, system, tools: MANAGER_TOOLS[type], type });
   };
 
-  await Promise.all(types.map(runManager));
-  return { staged, usage, types };
+  await Promise.all(choice.map(runManager));
+  return { staged, usage, types: choice, warnings };
 }
 
 type Call = (messages: LlmMessage[], tools: ToolName[], toolChoice: LlmToolChoice) => Promise<LlmCompletion>;
 
+const LOOP_TOOLS: ToolName[] = ['search_in_memory', 'finish_memory_update'];
+
+function stagedKind(change: StagedChange): MemoryKind {
+  return change.kind === 'core' ? 'core' : change.type;
+}
+
 /**
- * The meta memory manager: which memory types the content concerns. A malformed choice gets an
- * error the model can correct, up to `maxSteps` times; no valid choice means no managers run.
+ * One manager's tool loop. The manager acts on every tool call of a response at once, and is done
+ * when they all succeed (no separate finish call), unless it searched and must read the results.
+ * Failed calls are answered with their errors and the model gets one more response to correct
+ * them; what still fails, and a first answer without any tool call, become the job's warnings.
+ */
+async function runToolLoop(
+  call: Call,
+  opts: {
+    name: string;
+    system: string;
+    content: string;
+    tools: ToolName[];
+    ctx: ToolContext;
+    maxSteps: number;
+    warn: (warning: string) => void;
+  },
+): Promise<void> {
+  const messages: LlmMessage[] = [
+    { role: 'system', content: opts.system },
+    { role: 'user', content: opts.content },
+  ];
+  let corrected = false;
+  for (let step = 0; step < opts.maxSteps; step++) {
+    const completion = await call(messages, opts.tools, 'auto');
+    if (completion.toolCalls.length === 0) {
+      if (step === 0) opts.warn(`${opts.name} answered without calling a tool, so nothing was recorded`);
+      return;
+    }
+    messages.push({ role: 'assistant', content: completion.text, toolCalls: completion.toolCalls });
+    let finished = false;
+    let searched = false;
+    const errors: string[] = [];
+    for (const toolCall of completion.toolCalls) {
+      const outcome = await executeToolCall(opts.ctx, opts.tools, toolCall);
+      messages.push({ role: 'tool', toolCallId: toolCall.id, content: outcome.content });
+      finished ||= outcome.finish === true;
+      searched ||= toolCall.name === 'search_in_memory' && !outcome.error;
+      if (outcome.error) errors.push(`${toolCall.name}: ${outcome.error}`);
+    }
+    if (errors.length > 0) {
+      if (corrected) {
+        opts.warn(
+          `${opts.name}: ${errors.length} tool call(s) failed after a correction: ${errors.join('; ')}`,
+        );
+        return;
+      }
+      corrected = true;
+      continue;
+    }
+    if (finished || !searched) return;
+  }
+  opts.warn(`${opts.name} used all ${opts.maxSteps} steps`);
+}
+
+/**
+ * The meta memory manager: which memory types the content concerns (possibly none). A malformed
+ * choice gets an error the model can correct, once; null when it made no valid choice at all.
  */
 async function chooseTypes(
   call: Call,
   opts: { content: string; keywords: string[]; related: MemoryRecord[]; maxSteps: number },
-): Promise<MemoryKind[]> {
+): Promise<MemoryKind[] | null> {
   const messages: LlmMessage[] = [
     {
       role: 'system',
@@ -233,10 +330,10 @@ async function chooseTypes(
     },
     { role: 'user', content: opts.content },
   ];
-  for (let step = 0; step < opts.maxSteps; step++) {
+  for (let step = 0; step < Math.min(2, opts.maxSteps); step++) {
     const completion = await call(messages, ['trigger_memory_update'], { name: 'trigger_memory_update' });
     const trigger = completion.toolCalls[0];
-    if (!trigger) return [];
+    if (!trigger) return null;
     const parsed = parseToolCall(['trigger_memory_update'], trigger.name, trigger.arguments);
     if (parsed.ok) return [...new Set((parsed.args as ToolArgs<'trigger_memory_update'>).memory_types)];
     messages.push(
@@ -248,5 +345,5 @@ async function chooseTypes(
       })),
     );
   }
-  return [];
+  return null;
 }

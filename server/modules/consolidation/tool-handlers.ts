@@ -3,12 +3,14 @@ import type { LlmToolCall } from '../../llm/types.js';
 import type { MemoryKind } from '../../../shared/memory-events.js';
 import { appendedValue, overflowOf, MEMORY_DEFS, type MemoryType } from '../memory/index.js';
 import type { StagedChange } from './apply.service.js';
-import { parseToolCall, type ToolArgs, type ToolName } from './tools.js';
+import { parseToolCall, type ToolArgs, toolKind, type ToolName } from './tools.js';
 
 /** What a tool call answers the model (JSON), and whether it ends the manager's loop. */
 export interface ToolOutcome {
   content: string;
   finish?: boolean;
+  /** Set when the call failed: what the model was told. */
+  error?: string;
 }
 
 /** A core block as the managers see it while they work (their staged appends included). */
@@ -22,15 +24,18 @@ export interface StagedBlock {
  * and stage changes, which the job applies in one transaction once every manager is done.
  */
 export interface ToolContext {
-  /** The manager's memory type, and its name as the author of its changes. */
-  type: MemoryKind;
+  /**
+   * The memory type being written, and its manager's name as the author of the changes. For the
+   * manager of every type (short content), null until a call names its type by its tool.
+   */
+  type: MemoryKind | null;
   actor: string;
   /** The agent's core blocks, shared by the job's managers. */
   core: () => Promise<Map<string, StagedBlock>>;
   /** A live item of the agent's, or null (for an id the model made up). */
   findItem: (type: MemoryType, id: string) => Promise<{ details?: string | null } | null>;
-  /** One line per hit, for the model. */
-  search: (query: string, type: MemoryType) => Promise<string[]>;
+  /** One line per hit, for the model (every searchable type when null). */
+  search: (query: string, type: MemoryType | null) => Promise<string[]>;
   vaultConfigured: boolean;
   staged: StagedChange[];
 }
@@ -38,7 +43,7 @@ export interface ToolContext {
 export const ok = (detail: Record<string, unknown> = {}): ToolOutcome => ({
   content: JSON.stringify({ ok: true, ...detail }),
 });
-export const fail = (error: string): ToolOutcome => ({ content: JSON.stringify({ error }) });
+export const fail = (error: string): ToolOutcome => ({ content: JSON.stringify({ error }), error });
 
 const missing = (type: MemoryType, id: string) =>
   fail(`no ${type} item with id ${id}; use an id from the list, or search_in_memory`);
@@ -161,5 +166,12 @@ export async function executeToolCall(
   const parsed = parseToolCall(tools, call.name, call.arguments);
   if (!parsed.ok) return fail(parsed.error);
   const handler = TOOL_HANDLERS[parsed.name] as Handler<ToolName>;
-  return await handler(ctx, parsed.args as ToolArgs<ToolName>);
+  // A write tool names its type: the manager of every type writes each as that type's manager.
+  const kind = toolKind(parsed.name);
+  const callCtx = kind && kind !== ctx.type ? { ...ctx, type: kind, actor: `${kind}_memory_manager` } : ctx;
+  const outcome = await handler(callCtx, parsed.args as ToolArgs<ToolName>);
+  if (outcome.error || parsed.repairs.length === 0) return outcome;
+  // Tell the model what was read differently from what it wrote.
+  const answer = JSON.parse(outcome.content) as Record<string, unknown>;
+  return { ...outcome, content: JSON.stringify({ ...answer, repaired: parsed.repairs }) };
 }

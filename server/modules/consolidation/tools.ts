@@ -142,7 +142,86 @@ export function toolDefinition(name: ToolName): LlmTool {
   return def;
 }
 
-export type ParsedCall = { ok: true; name: ToolName; args: unknown } | { ok: false; error: string };
+/** The memory type a tool writes (null: the tool writes none). */
+export function toolKind(name: ToolName): MemoryKind | null {
+  if (name.startsWith('knowledge_vault_')) return 'knowledge_vault';
+  const kind = /^(core|episodic|semantic|procedural|resource)_memory_/.exec(name)?.[1];
+  return (kind as MemoryKind | undefined) ?? null;
+}
+
+/** Every write tool of every type: the one memory manager that handles short content alone. */
+export const ALL_WRITE_TOOLS: ToolName[] = [...new Set(Object.values(MANAGER_TOOLS).flat())].filter(
+  (n) => toolKind(n) !== null,
+);
+
+const NAIVE_DATE_TIME = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A date as models write it, as ISO 8601 with an offset (UTC when none is given), or null. */
+function lenientDate(value: unknown): string | null {
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    // Epoch seconds or milliseconds.
+    const date = new Date(value < 1e11 ? value * 1000 : value);
+    return Number.isNaN(date.getTime()) ? null : date.toISOString();
+  }
+  if (typeof value !== 'string') return null;
+  const text = value.trim();
+  const naive = NAIVE_DATE_TIME.exec(text);
+  if (naive) return `${naive[1]}T${naive[2]!.length === 5 ? `${naive[2]}:00` : naive[2]}Z`;
+  if (DATE_ONLY.test(text)) return `${text}T00:00:00Z`;
+  const parsed = new Date(text);
+  return /\d{4}/.test(text) && !Number.isNaN(parsed.getTime()) ? parsed.toISOString() : null;
+}
+
+const ISO_WITH_OFFSET = z.iso.datetime({ offset: true });
+
+/**
+ * Mends what models commonly get almost right, before the schema judges the arguments: dates
+ * without `T` or offset (`2026-12-01 19:28:13`), epoch numbers, a single item where a list is
+ * expected, a list of types written as one string. Each repair is reported to the model.
+ */
+export function repairToolArgs(name: ToolName, raw: unknown): { args: unknown; repairs: string[] } {
+  const repairs: string[] = [];
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { args: raw, repairs };
+  const args = { ...(raw as Record<string, unknown>) };
+  const listKey = 'items' in TOOL_SCHEMAS[name].shape ? 'items' : null;
+  if (listKey && args[listKey] === undefined && Object.keys(args).length > 0) {
+    const inner = repairToolArgs(name, { [listKey]: [args] });
+    return {
+      args: inner.args,
+      repairs: [`read the arguments as one item of "${listKey}"`, ...inner.repairs],
+    };
+  }
+  for (const key of ['items', 'new_items']) {
+    const list = args[key];
+    if (list && typeof list === 'object' && !Array.isArray(list)) {
+      args[key] = [list];
+      repairs.push(`read "${key}" as a list of one item`);
+    }
+  }
+  for (const key of ['items', 'new_items']) {
+    const list = args[key];
+    if (!Array.isArray(list)) continue;
+    args[key] = list.map((item: unknown) => {
+      if (!item || typeof item !== 'object') return item;
+      const fields = item as Record<string, unknown>;
+      const when = fields.occurred_at;
+      if (when === undefined || when === null || ISO_WITH_OFFSET.safeParse(when).success) return item;
+      const fixed = lenientDate(when);
+      if (!fixed) return item;
+      repairs.push(`read occurred_at ${JSON.stringify(when)} as ${fixed}`);
+      return { ...fields, occurred_at: fixed };
+    });
+  }
+  if (name === 'trigger_memory_update' && typeof args.memory_types === 'string') {
+    args.memory_types = args.memory_types.split(/[\s,]+/).filter(Boolean);
+    repairs.push('read memory_types as a list');
+  }
+  return { args, repairs };
+}
+
+export type ParsedCall =
+  { ok: true; name: ToolName; args: unknown; repairs: string[] } | { ok: false; error: string };
 
 /** Parses a tool call's JSON arguments with its schema; the error text is meant for the model. */
 export function parseToolCall(allowed: ToolName[], name: string, json: string): ParsedCall {
@@ -150,12 +229,15 @@ export function parseToolCall(allowed: ToolName[], name: string, json: string): 
     return { ok: false, error: `unknown tool "${name}"; use one of: ${allowed.join(', ')}` };
   }
   let raw: unknown;
+  // Some models wrap the JSON in a Markdown fence.
+  const body = json.trim().replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/, '$1');
   try {
-    raw = json.trim() === '' ? {} : JSON.parse(json);
+    raw = body === '' ? {} : JSON.parse(body);
   } catch {
     return { ok: false, error: 'the arguments are not valid JSON' };
   }
-  const parsed = TOOL_SCHEMAS[name as ToolName].safeParse(raw);
+  const { args, repairs } = repairToolArgs(name as ToolName, raw);
+  const parsed = TOOL_SCHEMAS[name as ToolName].safeParse(args);
   if (!parsed.success) return { ok: false, error: `invalid arguments:\n${z.prettifyError(parsed.error)}` };
-  return { ok: true, name: name as ToolName, args: parsed.data };
+  return { ok: true, name: name as ToolName, args: parsed.data, repairs };
 }
