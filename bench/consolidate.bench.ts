@@ -1,9 +1,12 @@
 // `npm run bench:consolidate`: consolidation jobs through real worker processes, with a loopback
-// fake OpenAI provider that answers at once (meta manager -> semantic manager inserts a fact ->
-// finish: 3 LLM calls per job). Prints tables and writes bench/results/consolidate.json.
+// fake OpenAI provider that answers at once, as a model would, with the tool calls the content needs
+// (a short note: one manager inserts a fact in one call). Prints tables and writes
+// bench/results/consolidate.json.
 //   1. Throughput: JOBS jobs over AGENTS agents queued first, then 1 (and then 2) worker processes
-//      drain them; jobs/s = jobs / (last finish - first start).
-//   2. Queue latency: jobs arriving at a steady RATE while 2 workers run; enqueue -> start, p50/p95.
+//      drain them; jobs/s = jobs / (last finish - first start); LLM calls, tokens and time per job.
+//   2. Calls per job for the standard inputs: a short note for one type, a short conversation that
+//      touches three types, and a long one (beyond CONSOLIDATE_DIRECT_MAX_CHARS) that touches three.
+//   3. Queue latency: jobs arriving at a steady RATE while 2 workers run; enqueue -> start, p50/p95.
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,21 +145,36 @@ try {
       failed: string;
       seconds: number;
       calls: number;
+      max_calls: number;
+      tokens: number;
+      ms_p50: number;
+      ms_p95: number;
+      warned: string;
     }>(
       `select count(*) filter (where status = 'completed') as completed,
          count(*) filter (where status = 'failed') as failed,
          extract(epoch from max(finished_at) - min(started_at))::float8 as seconds,
-         avg(llm_calls)::float8 as calls
+         avg(llm_calls)::float8 as calls, max(llm_calls) as max_calls,
+         avg(total_tokens)::float8 as tokens,
+         percentile_cont(0.5) within group (order by extract(epoch from finished_at - started_at) * 1000) as ms_p50,
+         percentile_cont(0.95) within group (order by extract(epoch from finished_at - started_at) * 1000) as ms_p95,
+         count(*) filter (where jsonb_array_length(warnings) > 0) as warned
        from memory_jobs where id = any($1)`,
       [ids],
     );
     const r = rows[0]!;
+    const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
     return {
       completed: Number(r.completed),
       failed: Number(r.failed),
-      seconds: r.seconds,
-      jobsPerSecond: Math.round((Number(r.completed) / r.seconds) * 10) / 10,
-      llmCallsPerJob: Math.round(r.calls * 100) / 100,
+      'with warnings': Number(r.warned),
+      seconds: round(r.seconds),
+      jobsPerSecond: round(Number(r.completed) / r.seconds, 1),
+      'LLM calls/job': round(r.calls),
+      'max calls': r.max_calls,
+      'tokens/job': round(r.tokens, 1),
+      'job ms p50': round(r.ms_p50, 1),
+      'job ms p95': round(r.ms_p95, 1),
     };
   };
 
@@ -168,6 +186,72 @@ try {
     throughput.push({ 'worker processes': n, jobs: JOBS, ...(await stats(ids)) });
     await stopWorkers();
   }
+
+  // Calls per job for the standard inputs, one worker process.
+  const THREE_TYPES = managerRoute({
+    meta: ['episodic', 'semantic', 'core'],
+    managers: {
+      episodic: [
+        [{ name: 'episodic_memory_insert', args: { items: [{ event_type: 'trip', summary: 'A trip' }] } }],
+      ],
+      semantic: [
+        [{ name: 'semantic_memory_insert', args: { items: [{ name: 'Fact', summary: 'A fact' }] } }],
+      ],
+      core: [[{ name: 'core_memory_append', args: { label: 'human', content: 'A lasting fact' } }]],
+    },
+  });
+  const INPUTS = [
+    {
+      input: 'short note, one type',
+      route: fake.route,
+      text: (i: number) => `Note ${i}: a fact worth remembering.`,
+    },
+    {
+      input: 'short conversation, three types',
+      route: THREE_TYPES,
+      text: (i: number) => `user: I am Rui (${i}). I flew to Lisbon last week; Ana is my sister.`,
+    },
+    {
+      input: 'long conversation, three types',
+      route: THREE_TYPES,
+      text: (i: number) =>
+        `user: trip report ${i}. ${'We walked the hills, ate well and met friends. '.repeat(60)}`,
+    },
+  ];
+  const perInput: Record<string, string | number>[] = [];
+  const MIX_JOBS = Math.min(JOBS, 200);
+  await startWorkers(1);
+  for (const { input, route, text } of INPUTS) {
+    fake.route = route;
+    const mixIds: string[] = [];
+    for (let i = 0; i < MIX_JOBS; i += 20) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(20, MIX_JOBS - i) }, (_, j) =>
+          client.memory.ingest.mutate({ agentId: agents[(i + j) % agents.length]!, text: text(i + j) }),
+        ),
+      );
+      mixIds.push(...batch.map((b) => b.jobId));
+    }
+    await waitDone(mixIds);
+    const {
+      ['LLM calls/job']: calls,
+      ['max calls']: max,
+      ['tokens/job']: tokens,
+      ['job ms p50']: p50,
+      ['with warnings']: warned,
+    } = await stats(mixIds);
+    perInput.push({
+      input,
+      jobs: MIX_JOBS,
+      'LLM calls/job': calls,
+      'max calls': max,
+      'tokens/job': tokens,
+      'job ms p50': p50,
+      'with warnings': warned,
+    });
+  }
+  await stopWorkers();
+  fake.route = INPUTS[0]!.route;
 
   // Queue latency at a steady arrival rate, two workers running, once they have embedded the
   // facts the throughput runs left pending (the same processes run the embed worker).
@@ -202,6 +286,7 @@ try {
   console.log(
     table(`consolidation throughput (${AGENTS} agents, concurrency ${CONCURRENCY} per process)`, throughput),
   );
+  console.log(table('LLM calls per job for the standard inputs (1 worker process)', perInput));
   console.log(
     table(`queue latency, enqueue -> start, at ${RATE} jobs/s with 2 worker processes (ms)`, [
       { measure: 'queue latency', ...queueLatency },
@@ -209,7 +294,7 @@ try {
   );
   writeFileSync(
     join('bench', 'results', 'consolidate.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), agents: AGENTS, concurrency: CONCURRENCY, throughput, rate: RATE, queueLatency }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), agents: AGENTS, concurrency: CONCURRENCY, throughput, perInput, rate: RATE, queueLatency }, null, 2)}\n`,
   );
   console.log('\nwrote bench/results/consolidate.json');
 } finally {

@@ -1,11 +1,16 @@
 // `npm run fake-llm`: the test suite's fake OpenAI and Anthropic servers, started by hand for a
-// local demo without an API key. Every chat answer is scripted text; embeddings are "semantic"
-// for a few word groups (car/automobile, dog/puppy, ...). Ctrl-C stops them.
+// local demo without an API key. Every chat answer is scripted text; the memory managers' requests
+// get tool calls made from the content (tests/support/demo-managers.ts), so consolidation writes
+// memories; embeddings are "semantic" for a few word groups (car/automobile, dog/puppy, ...).
+// Ctrl-C stops them.
 import { startFakeAnthropic } from '../tests/support/fake-anthropic.js';
 import { startFakeOpenAI } from '../tests/support/fake-openai.js';
+import { demoManagerRoute } from '../tests/support/demo-managers.js';
 
 const openai = await startFakeOpenAI({ dim: 768 });
 const anthropic = await startFakeAnthropic();
+openai.route = demoManagerRoute;
+anthropic.route = demoManagerRoute;
 const answer = () => ({
   text: 'This is a fake model answering. Your memories were in my prompt.',
   chunkSize: 6,

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TMemoryJobEvent } from '../../shared/memory-events.js';
 import { type ChatHarness, startChatHarness } from '../support/chat-harness.js';
+import { demoManagerRoute } from '../support/demo-managers.js';
 import { finishedJob, managerRoute, type SeenRequest } from '../support/memory-managers.js';
 import { signUp, startTestConsolidateWorker } from '../support/server.js';
 
@@ -193,5 +194,139 @@ describe('consolidation of short content, one manager of every type', () => {
     expect(seen.map((s) => s.manager)).toEqual(['direct']);
     const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
     expect(facts.map((f) => ('summary' in f ? f.summary : ''))).toEqual(['Rui drinks green tea']);
+  });
+
+  it("writes memories with the quick start's fake model (npm run fake-llm), short and long content alike", async () => {
+    const { client, agent } = await setup();
+    harness.openai.route = demoManagerRoute;
+    const short = await client.memory.ingest.mutate({
+      agentId: agent.id,
+      messages: [{ role: 'user', content: 'My dog is called Rex.' }],
+    });
+    const long = await client.memory.ingest.mutate({
+      agentId: agent.id,
+      messages: [
+        {
+          role: 'user',
+          content: `My garden has tomatoes. ${'It is sunny and the plants grow well. '.repeat(60)}`,
+        },
+      ],
+    });
+    const a = await finishedJob(client, agent.id, short.jobId);
+    expect(a).toMatchObject({ status: 'completed', warnings: [] });
+    expect(a.usage.llmCalls).toBe(1);
+    expect(a.changes.map((c) => c.memoryType).sort()).toEqual(['episodic', 'semantic']);
+    const b = await finishedJob(client, agent.id, long.jobId);
+    expect(b).toMatchObject({ status: 'completed', warnings: [] });
+    // The meta manager, then the episodic and semantic managers: one call each.
+    expect(b.usage.llmCalls).toBe(3);
+    const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
+    expect(facts.map((f) => ('name' in f ? f.name : '')).sort()).toEqual([
+      "The user's dog",
+      "The user's garden",
+    ]);
+  });
+
+  it('keeps a secret in the vault: other memories, core memory, history, the job input and the log get a reference', async () => {
+    const { client, agent } = await setup();
+    const secret = 'sk-live-51HqZ9kT2pQ7';
+    const said = `user: my Stripe key is ${secret}, keep it safe`;
+    harness.openai.route = managerRoute({
+      meta: ['knowledge_vault', 'semantic', 'core', 'episodic'],
+      managers: {
+        // A careless model: the secret goes into the vault, and into everything else too.
+        knowledge_vault: [
+          [
+            {
+              name: 'knowledge_vault_insert',
+              args: {
+                items: [
+                  {
+                    entry_type: 'api_key',
+                    sensitivity: 'high',
+                    secret_value: secret,
+                    caption: `Stripe key ${secret}`,
+                  },
+                ],
+              },
+            },
+          ],
+        ],
+        semantic: [
+          [
+            {
+              name: 'semantic_memory_insert',
+              args: { items: [{ name: 'Stripe', summary: `The Stripe key is ${secret}` }] },
+            },
+          ],
+        ],
+        core: [[{ name: 'core_memory_append', args: { label: 'human', content: `Stripe key: ${secret}` } }]],
+        episodic: [
+          [
+            {
+              name: 'episodic_memory_insert',
+              args: { items: [{ event_type: 'note', summary: 'Shared a key', details: said }] },
+            },
+          ],
+        ],
+      },
+    });
+    const { jobId } = await client.memory.ingest.mutate({ agentId: agent.id, text: said });
+    const job = await finishedJob(client, agent.id, jobId);
+    expect(job).toMatchObject({ status: 'completed', warnings: [] });
+    const [vaultItem] = (await client.memory.vault.list.query({ agentId: agent.id })).items;
+    const ref = `[secret: knowledge vault item ${vaultItem!.id}]`;
+    expect(
+      (await client.memory.vault.reveal.mutate({ agentId: agent.id, id: vaultItem!.id })).secretValue,
+    ).toBe(secret);
+    expect(vaultItem).toMatchObject({ caption: `Stripe key ${ref}` });
+
+    const [fact] = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
+    expect(fact).toMatchObject({ summary: `The Stripe key is ${ref}` });
+    const [listed] = (await client.memory.episodic.list.query({ agentId: agent.id })).items;
+    const event = await client.memory.episodic.get.query({ agentId: agent.id, id: listed!.id });
+    expect(event).toMatchObject({ details: `user: my Stripe key is ${ref}, keep it safe` });
+    const core = await client.memory.core.get.query({ agentId: agent.id });
+    expect(core.find((b) => b.label === 'human')!.value).toContain(`Stripe key: ${ref}`);
+
+    const history = await client.memory.history.query({ agentId: agent.id, itemId: fact!.id });
+    const [row] = await harness.server.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ input: unknown }[]>('select input from memory_jobs where id = ?', [jobId]);
+    const everything = JSON.stringify({
+      fact,
+      event,
+      core,
+      history,
+      job,
+      input: row!.input,
+      vaultItem,
+      log: workerLog,
+    });
+    expect(everything).not.toContain(secret);
+    expect(JSON.stringify(row!.input)).toContain(ref);
+
+    // A later job that repeats the stored secret gets the same reference.
+    harness.openai.route = managerRoute({
+      meta: ['semantic'],
+      managers: {
+        semantic: [
+          [
+            {
+              name: 'semantic_memory_insert',
+              args: { items: [{ name: 'Key', summary: `Key again: ${secret}` }] },
+            },
+          ],
+        ],
+      },
+    });
+    const again = await client.memory.ingest.mutate({
+      agentId: agent.id,
+      text: 'user: remind me of the key',
+    });
+    await finishedJob(client, agent.id, again.jobId);
+    const facts = (await client.memory.semantic.list.query({ agentId: agent.id })).items;
+    expect(facts.map((f) => ('summary' in f ? f.summary : ''))).toContain(`Key again: ${ref}`);
   });
 });

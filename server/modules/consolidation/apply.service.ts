@@ -16,7 +16,7 @@ import {
   type MemoryType,
   type VaultCipher,
 } from '../memory/index.js';
-import { MemoryJob } from './memory-job.entity.js';
+import { type JobInput, MemoryJob } from './memory-job.entity.js';
 import { memoryTitle } from '../../../shared/memory-title.js';
 
 /**
@@ -156,12 +156,12 @@ async function applyCore(a: Applying, change: Change<'core'>) {
   );
 }
 
-function applyInsert(a: Applying, change: Change<'insert'>) {
+function applyInsert(a: Applying, change: Change<'insert'>, id: string = uuidv7()) {
   const def = MEMORY_DEFS[change.type];
   const item = a.tx.create(
     MemoryItem,
     newItemRow({
-      id: uuidv7(),
+      id,
       agentId: a.target.agentId,
       userId: a.target.userId,
       def,
@@ -174,6 +174,52 @@ function applyInsert(a: Applying, change: Change<'insert'>) {
   const entry = { itemId: item.id, memoryType: change.type, label: memoryTitle(item), actor: change.actor };
   record(a, { ...entry, operation: 'created' }, { before: null, after: snapshotOf(item) });
   if (def.embeddingText) a.toEmbed.push({ id: item.id, updatedAt: item.updatedAt });
+}
+
+/** Secrets shorter than this are not searched for in other text (they would match ordinary words). */
+const MIN_SECRET_LENGTH = 6;
+
+/** Replaces every known secret in a value's strings (nested in arrays and objects) by its vault reference. */
+function redact(value: unknown, secrets: Map<string, string>): unknown {
+  if (typeof value === 'string') {
+    let text = value;
+    for (const [secret, ref] of secrets) if (text.includes(secret)) text = text.replaceAll(secret, ref);
+    return text;
+  }
+  if (Array.isArray(value)) return value.map((v) => redact(v, secrets));
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, secrets)]));
+  }
+  return value;
+}
+
+/**
+ * The secrets a job must not copy out of the vault: those its managers store now, and those the
+ * agent's vault already holds, each with the reference that replaces it elsewhere.
+ */
+async function knownSecrets(a: Applying, staged: StagedChange[]): Promise<Map<string, string>> {
+  const secrets = new Map<string, string>();
+  const add = (secret: unknown, itemId: string) => {
+    if (typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH) {
+      secrets.set(secret, `[secret: knowledge vault item ${itemId}]`);
+    }
+  };
+  if (!a.cipher.configured) return secrets;
+  const stored = await a.tx.find(
+    MemoryItem,
+    { agent: a.target.agentId, memoryType: 'knowledge_vault', deletedAt: null },
+    { populate: ['secretCiphertext'] },
+  );
+  for (const item of stored) {
+    if (item.secretCiphertext && item.secretKeyId) {
+      add(a.cipher.decrypt(item.secretCiphertext, item.secretKeyId, item.id), item.id);
+    }
+  }
+  for (const change of staged) {
+    if (change.kind === 'update' && change.type === 'knowledge_vault')
+      add(change.patch.secretValue, change.id);
+  }
+  return secrets;
 }
 
 /** An update or delete of an item that is gone by now (deleted by its user meanwhile) is skipped. */
@@ -220,13 +266,36 @@ async function applyInTransaction(tx: EntityManager, opts: ApplyJobOptions): Pro
     changes: [],
     toEmbed: [],
   };
-  for (const change of opts.staged) {
-    await (APPLY[change.kind] as (a: Applying, change: StagedChange) => unknown)(a, change);
+  const secrets = await knownSecrets(a, opts.staged);
+  // The job's new vault entries get their ids first, so each secret has its reference before
+  // anything (the entry's own caption included) is written.
+  const isVaultInsert = (c: StagedChange): c is Change<'insert'> =>
+    c.kind === 'insert' && c.type === 'knowledge_vault';
+  const vaultInserts = opts.staged.filter(isVaultInsert).map((change) => ({ change, id: uuidv7() }));
+  for (const { change, id } of vaultInserts) {
+    const secret = change.fields.secretValue;
+    if (typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH) {
+      secrets.set(secret, `[secret: knowledge vault item ${id}]`);
+    }
   }
+  for (const { change, id } of vaultInserts) {
+    const { secretValue, ...rest } = change.fields;
+    applyInsert(a, { ...change, fields: { ...(redact(rest, secrets) as object), secretValue } }, id);
+  }
+  for (const change of opts.staged) {
+    if (isVaultInsert(change)) continue;
+    // Whatever else a manager wrote (other memories, core blocks, a vault entry's caption) never
+    // holds a secret: it holds the vault item's reference instead.
+    const safe = redactChange(change, secrets);
+    await (APPLY[safe.kind] as (a: Applying, change: StagedChange) => unknown)(a, safe);
+  }
+  // The job's stored input keeps no secret either (memory.job shows it; retention keeps it a while).
+  const input = secrets.size > 0 ? await redactedInput(tx, opts.target.jobId, secrets) : undefined;
   const completed = await tx.nativeUpdate(
     MemoryJob,
     { id: opts.target.jobId, status: 'active' },
     {
+      ...(input !== undefined && { input }),
       status: 'completed',
       changes: a.changes,
       warnings: opts.warnings ?? [],
@@ -237,4 +306,29 @@ async function applyInTransaction(tx: EntityManager, opts: ApplyJobOptions): Pro
   );
   if (completed === 0) throw new AlreadyApplied();
   return { changes: a.changes, toEmbed: a.toEmbed, alreadyApplied: false };
+}
+
+function redactChange(change: StagedChange, secrets: Map<string, string>): StagedChange {
+  if (secrets.size === 0) return change;
+  switch (change.kind) {
+    case 'insert':
+      return { ...change, fields: redact(change.fields, secrets) as Record<string, unknown> };
+    case 'update': {
+      const { secretValue, ...rest } = change.patch;
+      const patch = redact(rest, secrets) as Record<string, unknown>;
+      return { ...change, patch: secretValue === undefined ? patch : { ...patch, secretValue } };
+    }
+    case 'core':
+      return { ...change, text: redact(change.text, secrets) as string };
+    case 'delete':
+      return change;
+  }
+}
+
+/** The job's input with the secrets replaced, or undefined when it holds none. */
+async function redactedInput(tx: EntityManager, jobId: string, secrets: Map<string, string>) {
+  const job = await tx.findOneOrFail(MemoryJob, jobId, { fields: ['input'] });
+  if (!job.input) return undefined;
+  const redacted = redact(job.input, secrets) as JobInput;
+  return JSON.stringify(redacted) === JSON.stringify(job.input) ? undefined : redacted;
 }

@@ -1,0 +1,70 @@
+import type { ScriptedReply } from './fake-openai.js';
+
+/**
+ * The memory managers as `npm run fake-llm` plays them, for a demo without an API key: like a
+ * small real model, it writes what the user said as an episodic event and, for statements, a
+ * semantic fact, with tool calls derived from the content (OpenAI and Anthropic request bodies).
+ * Anything that is not a memory manager's request gets undefined (the scripted chat answers).
+ */
+let ids = 0;
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((b: { type?: string; text?: string }) => (b.type === 'text' ? (b.text ?? '') : ''))
+      .join('');
+  }
+  return '';
+}
+
+function toolNames(body: Record<string, unknown>): string[] {
+  return ((body.tools ?? []) as { name?: string; function?: { name: string } }[]).map(
+    (t) => t.function?.name ?? t.name ?? '',
+  );
+}
+
+/** The user's words in the content the managers read ("user: ..." lines, or a document). */
+function userWords(body: Record<string, unknown>): string {
+  const messages = (body.messages ?? []) as { role: string; content: unknown }[];
+  const content = textOf(messages.find((m) => m.role === 'user')?.content);
+  const said = [...content.matchAll(/^(?:\[[^\]]*\] )?user: (.+)$/gm)].map((m) => m[1]!.trim());
+  return (said.length ? said.join(' ') : content.replace(/^Document[^\n]*\n/, ''))
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const call = (name: string, args: unknown) => ({
+  id: `demo_${++ids}`,
+  name,
+  arguments: JSON.stringify(args),
+});
+
+export function demoManagerRoute(body: Record<string, unknown>): ScriptedReply | undefined {
+  const tools = toolNames(body);
+  if (tools.length === 0) return undefined;
+  const messages = (body.messages ?? []) as { role: string }[];
+  // One response per manager: the calls succeed, so the manager is done.
+  if (messages.some((m) => m.role === 'assistant')) return { toolCalls: [call('finish_memory_update', {})] };
+  const words = userWords(body);
+  if (tools.includes('trigger_memory_update')) {
+    return {
+      toolCalls: [call('trigger_memory_update', { memory_types: words ? ['episodic', 'semantic'] : [] })],
+    };
+  }
+  if (!words) return { toolCalls: [call('finish_memory_update', {})] };
+  const summary = words.slice(0, 300);
+  const calls = [];
+  if (tools.includes('episodic_memory_insert')) {
+    calls.push(
+      call('episodic_memory_insert', {
+        items: [{ event_type: 'conversation', actor: 'user', summary: `The user said: ${summary}` }],
+      }),
+    );
+  }
+  const topic = /\b(?:my|our)\s+([\p{L}\p{N}-]+)/iu.exec(words)?.[1];
+  if (tools.includes('semantic_memory_insert') && topic) {
+    calls.push(call('semantic_memory_insert', { items: [{ name: `The user's ${topic}`, summary }] }));
+  }
+  return { toolCalls: calls.length ? calls : [call('finish_memory_update', {})] };
+}
