@@ -18,6 +18,8 @@ export const CHANGE_OPERATIONS = [
   'deleted',
   'appended',
   'rewritten',
+  /** A fact that stopped being true: closed (validTo set) and replaced by a new one. */
+  'superseded',
 ] as const;
 export type ChangeOperation = (typeof CHANGE_OPERATIONS)[number];
 

@@ -2166,6 +2166,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "episodic";
                             occurred_at: string;
@@ -2189,6 +2192,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "semantic";
                             name: string;
@@ -2211,6 +2217,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "procedural";
                             entry_type: string;
@@ -2232,6 +2241,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "resource";
                             title: string;
@@ -2253,6 +2265,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "knowledge_vault";
                             entry_type: string;
@@ -2339,6 +2354,8 @@ export interface operations {
                     actor?: string;
                     summary: string;
                     details?: string | null;
+                    valid_from?: string | null;
+                    valid_to?: string | null;
                 };
             };
         };
@@ -2365,6 +2382,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "episodic";
                         occurred_at: string;
@@ -2441,6 +2461,8 @@ export interface operations {
                         actor?: string;
                         summary: string;
                         details?: string | null;
+                        valid_from?: string | null;
+                        valid_to?: string | null;
                     }[];
                 };
             };
@@ -2538,6 +2560,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "episodic";
                         occurred_at: string;
@@ -2697,6 +2722,8 @@ export interface operations {
                     actor?: string;
                     summary?: string;
                     details?: string | null;
+                    valid_from?: string | null;
+                    valid_to?: string | null;
                 };
             };
         };
@@ -2723,6 +2750,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "episodic";
                         occurred_at: string;
@@ -2829,6 +2859,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "episodic";
                             occurred_at: string;
@@ -2852,6 +2885,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "semantic";
                             name: string;
@@ -2874,6 +2910,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "procedural";
                             entry_type: string;
@@ -2895,6 +2934,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "resource";
                             title: string;
@@ -2916,6 +2958,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "knowledge_vault";
                             entry_type: string;
@@ -3000,6 +3045,8 @@ export interface operations {
                     summary: string;
                     details?: string | null;
                     source?: string | null;
+                    valid_from?: string | null;
+                    valid_to?: string | null;
                 };
             };
         };
@@ -3026,6 +3073,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "semantic";
                         name: string;
@@ -3099,6 +3149,8 @@ export interface operations {
                         summary: string;
                         details?: string | null;
                         source?: string | null;
+                        valid_from?: string | null;
+                        valid_to?: string | null;
                     }[];
                 };
             };
@@ -3196,6 +3248,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "semantic";
                         name: string;
@@ -3353,6 +3408,8 @@ export interface operations {
                     summary?: string;
                     details?: string | null;
                     source?: string | null;
+                    valid_from?: string | null;
+                    valid_to?: string | null;
                 };
             };
         };
@@ -3379,6 +3436,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "semantic";
                         name: string;
@@ -3484,6 +3544,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "episodic";
                             occurred_at: string;
@@ -3507,6 +3570,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "semantic";
                             name: string;
@@ -3529,6 +3595,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "procedural";
                             entry_type: string;
@@ -3550,6 +3619,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "resource";
                             title: string;
@@ -3571,6 +3643,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "knowledge_vault";
                             entry_type: string;
@@ -3655,6 +3730,8 @@ export interface operations {
                     summary: string;
                     /** @default [] */
                     steps?: string[];
+                    valid_from?: string | null;
+                    valid_to?: string | null;
                 };
             };
         };
@@ -3681,6 +3758,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "procedural";
                         entry_type: string;
@@ -3753,6 +3833,8 @@ export interface operations {
                         summary: string;
                         /** @default [] */
                         steps?: string[];
+                        valid_from?: string | null;
+                        valid_to?: string | null;
                     }[];
                 };
             };
@@ -3850,6 +3932,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "procedural";
                         entry_type: string;
@@ -4005,6 +4090,8 @@ export interface operations {
                     entry_type?: string;
                     summary?: string;
                     steps?: string[];
+                    valid_from?: string | null;
+                    valid_to?: string | null;
                 };
             };
         };
@@ -4031,6 +4118,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "procedural";
                         entry_type: string;
@@ -4135,6 +4225,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "episodic";
                             occurred_at: string;
@@ -4158,6 +4251,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "semantic";
                             name: string;
@@ -4180,6 +4276,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "procedural";
                             entry_type: string;
@@ -4201,6 +4300,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "resource";
                             title: string;
@@ -4222,6 +4324,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "knowledge_vault";
                             entry_type: string;
@@ -4307,6 +4412,8 @@ export interface operations {
                     resource_type: string;
                     /** @default  */
                     content?: string;
+                    valid_from?: string | null;
+                    valid_to?: string | null;
                 };
             };
         };
@@ -4333,6 +4440,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "resource";
                         title: string;
@@ -4407,6 +4517,8 @@ export interface operations {
                         resource_type: string;
                         /** @default  */
                         content?: string;
+                        valid_from?: string | null;
+                        valid_to?: string | null;
                     }[];
                 };
             };
@@ -4504,6 +4616,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "resource";
                         title: string;
@@ -4661,6 +4776,8 @@ export interface operations {
                     summary?: string;
                     resource_type?: string;
                     content?: string;
+                    valid_from?: string | null;
+                    valid_to?: string | null;
                 };
             };
         };
@@ -4687,6 +4804,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "resource";
                         title: string;
@@ -4792,6 +4912,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "episodic";
                             occurred_at: string;
@@ -4815,6 +4938,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "semantic";
                             name: string;
@@ -4837,6 +4963,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "procedural";
                             entry_type: string;
@@ -4858,6 +4987,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "resource";
                             title: string;
@@ -4879,6 +5011,9 @@ export interface operations {
                             };
                             /** @enum {string} */
                             embedding_status: "pending" | "ready" | "none";
+                            valid_from: string;
+                            valid_to: string | null;
+                            supersedes_id: string | null;
                             /** @constant */
                             type: "knowledge_vault";
                             entry_type: string;
@@ -4968,6 +5103,8 @@ export interface operations {
                     sensitivity?: "low" | "medium" | "high";
                     secret_value: string;
                     caption: string;
+                    valid_from?: string | null;
+                    valid_to?: string | null;
                 };
             };
         };
@@ -4994,6 +5131,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "knowledge_vault";
                         entry_type: string;
@@ -5073,6 +5213,8 @@ export interface operations {
                         sensitivity?: "low" | "medium" | "high";
                         secret_value: string;
                         caption: string;
+                        valid_from?: string | null;
+                        valid_to?: string | null;
                     }[];
                 };
             };
@@ -5170,6 +5312,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "knowledge_vault";
                         entry_type: string;
@@ -5330,6 +5475,8 @@ export interface operations {
                     sensitivity?: "low" | "medium" | "high";
                     secret_value?: string;
                     caption?: string;
+                    valid_from?: string | null;
+                    valid_to?: string | null;
                 };
             };
         };
@@ -5356,6 +5503,9 @@ export interface operations {
                         };
                         /** @enum {string} */
                         embedding_status: "pending" | "ready" | "none";
+                        valid_from: string;
+                        valid_to: string | null;
+                        supersedes_id: string | null;
                         /** @constant */
                         type: "knowledge_vault";
                         entry_type: string;
@@ -5516,6 +5666,7 @@ export interface operations {
                         from?: string;
                         to?: string;
                     };
+                    as_of?: string;
                     /** @default false */
                     explain?: boolean;
                 };
@@ -5546,6 +5697,9 @@ export interface operations {
                                 };
                                 /** @enum {string} */
                                 embedding_status: "pending" | "ready" | "none";
+                                valid_from: string;
+                                valid_to: string | null;
+                                supersedes_id: string | null;
                                 /** @constant */
                                 type: "episodic";
                                 occurred_at: string;
@@ -5569,6 +5723,9 @@ export interface operations {
                                 };
                                 /** @enum {string} */
                                 embedding_status: "pending" | "ready" | "none";
+                                valid_from: string;
+                                valid_to: string | null;
+                                supersedes_id: string | null;
                                 /** @constant */
                                 type: "semantic";
                                 name: string;
@@ -5591,6 +5748,9 @@ export interface operations {
                                 };
                                 /** @enum {string} */
                                 embedding_status: "pending" | "ready" | "none";
+                                valid_from: string;
+                                valid_to: string | null;
+                                supersedes_id: string | null;
                                 /** @constant */
                                 type: "procedural";
                                 entry_type: string;
@@ -5612,6 +5772,9 @@ export interface operations {
                                 };
                                 /** @enum {string} */
                                 embedding_status: "pending" | "ready" | "none";
+                                valid_from: string;
+                                valid_to: string | null;
+                                supersedes_id: string | null;
                                 /** @constant */
                                 type: "resource";
                                 title: string;
@@ -5633,6 +5796,9 @@ export interface operations {
                                 };
                                 /** @enum {string} */
                                 embedding_status: "pending" | "ready" | "none";
+                                valid_from: string;
+                                valid_to: string | null;
+                                supersedes_id: string | null;
                                 /** @constant */
                                 type: "knowledge_vault";
                                 entry_type: string;
@@ -5928,7 +6094,7 @@ export interface operations {
                             /** @enum {string} */
                             memory_type: "core" | "episodic" | "semantic" | "procedural" | "resource" | "knowledge_vault";
                             /** @enum {string} */
-                            operation: "created" | "updated" | "merged" | "deleted" | "appended" | "rewritten";
+                            operation: "created" | "updated" | "merged" | "deleted" | "appended" | "rewritten" | "superseded";
                             label: string;
                             actor: string;
                         }[];
@@ -6045,7 +6211,7 @@ export interface operations {
                                 /** @enum {string} */
                                 memory_type: "core" | "episodic" | "semantic" | "procedural" | "resource" | "knowledge_vault";
                                 /** @enum {string} */
-                                operation: "created" | "updated" | "merged" | "deleted" | "appended" | "rewritten";
+                                operation: "created" | "updated" | "merged" | "deleted" | "appended" | "rewritten" | "superseded";
                                 label: string;
                                 actor: string;
                             }[];
@@ -6137,7 +6303,7 @@ export interface operations {
                         /** @enum {string} */
                         memory_type: "core" | "episodic" | "semantic" | "procedural" | "resource" | "knowledge_vault";
                         /** @enum {string} */
-                        operation: "created" | "updated" | "merged" | "deleted" | "appended" | "rewritten";
+                        operation: "created" | "updated" | "merged" | "deleted" | "appended" | "rewritten" | "superseded";
                         before: {
                             [key: string]: unknown;
                         } | null;
@@ -6629,7 +6795,7 @@ export interface operations {
                             /** @enum {string} */
                             memory_type: "core" | "episodic" | "semantic" | "procedural" | "resource" | "knowledge_vault";
                             /** @enum {string} */
-                            operation: "created" | "updated" | "merged" | "deleted" | "appended" | "rewritten";
+                            operation: "created" | "updated" | "merged" | "deleted" | "appended" | "rewritten" | "superseded";
                             label: string;
                             actor: string;
                         }[];

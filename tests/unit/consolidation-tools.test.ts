@@ -13,6 +13,7 @@ describe('memory manager tools', () => {
     expect(MANAGER_TOOLS.semantic).toEqual([
       'semantic_memory_insert',
       'semantic_memory_update',
+      'semantic_memory_supersede',
       'search_in_memory',
       'finish_memory_update',
     ]);

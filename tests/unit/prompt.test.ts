@@ -8,6 +8,9 @@ const common = {
   updatedAt: new Date('2026-01-01T00:00:00Z'),
   lastModified: { at: '2026-01-01T00:00:00Z', operation: 'created', by: 'user' as const },
   embeddingStatus: 'ready' as const,
+  validFrom: new Date('2026-01-01T00:00:00Z'),
+  validTo: null,
+  supersedesId: null,
 };
 /** An event that is both among the most recent and the most relevant (it must appear once). */
 const launch = {

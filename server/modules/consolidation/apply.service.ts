@@ -25,13 +25,20 @@ import { memoryTitle } from '../../../shared/memory-title.js';
  * Fields use the memory registry's names and have passed its schemas.
  */
 export type StagedChange =
-  | { kind: 'insert'; type: MemoryType; fields: Record<string, unknown>; actor: string }
+  | {
+      kind: 'insert';
+      type: MemoryType;
+      fields: Record<string, unknown>;
+      actor: string;
+      /** The memory this one replaces (a superseded fact). */
+      supersedesId?: string;
+    }
   | {
       kind: 'update';
       type: MemoryType;
       id: string;
       patch: Record<string, unknown>;
-      operation: 'updated' | 'merged';
+      operation: 'updated' | 'merged' | 'superseded';
       actor: string;
     }
   | { kind: 'delete'; type: MemoryType; id: string; actor: string }
@@ -171,6 +178,7 @@ function applyInsert(a: Applying, change: Change<'insert'>, id: string = uuidv7(
       cipher: a.cipher,
     }),
   );
+  if (change.supersedesId) item.supersedesId = change.supersedesId;
   const entry = { itemId: item.id, memoryType: change.type, label: memoryTitle(item), actor: change.actor };
   record(a, { ...entry, operation: 'created' }, { before: null, after: snapshotOf(item) });
   if (def.embeddingText) a.toEmbed.push({ id: item.id, updatedAt: item.updatedAt });

@@ -149,6 +149,36 @@ export const TOOL_HANDLERS: { [N in ToolName]: Handler<N> } = {
   knowledge_vault_insert: insertItems,
 
   semantic_memory_update: updateItem,
+
+  semantic_memory_supersede: async (ctx, args) => {
+    const old = (await ctx.findItem('semantic', args.id)) as {
+      name?: string | null;
+      validTo?: Date | null;
+    } | null;
+    if (!old) return missing('semantic', args.id);
+    if (old.validTo)
+      return fail(`the fact ${args.id} was already superseded; supersede the fact that replaced it`);
+    const at = new Date(args.changed_at ?? Date.now());
+    const fields = MEMORY_DEFS.semantic.fields.safeParse({
+      name: args.name ?? old.name,
+      summary: args.summary,
+      details: args.details,
+      validFrom: at,
+    });
+    if (!fields.success) return fail(`invalid fact: ${fields.error.message}`);
+    ctx.staged.push(
+      {
+        kind: 'update',
+        type: 'semantic',
+        id: args.id,
+        patch: { validTo: at },
+        operation: 'superseded',
+        actor: ctx.actor,
+      },
+      { kind: 'insert', type: 'semantic', fields: fields.data, actor: ctx.actor, supersedesId: args.id },
+    );
+    return ok({ closed: args.id, valid_from: at.toISOString() });
+  },
   procedural_memory_update: updateItem,
   resource_memory_update: updateItem,
   knowledge_vault_update: updateItem,

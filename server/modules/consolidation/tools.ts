@@ -17,6 +17,7 @@ import {
  * (memory.schema.ts), renamed: the same limits, plus hints for the model.
  */
 const text = (max: number) => z.string().trim().min(1).max(max);
+const ISO_DATE_TIME = z.iso.datetime({ offset: true });
 const id = z.uuid().describe('the id of an existing item, from the list or from search_in_memory');
 
 /**
@@ -26,9 +27,19 @@ const id = z.uuid().describe('the id of an existing item, from the list or from 
  */
 function toolFields(
   fields: z.ZodObject,
-  opts: { hints?: Record<string, string>; stricter?: Record<string, z.ZodType> } = {},
+  opts: { hints?: Record<string, string>; stricter?: Record<string, z.ZodType>; validity?: boolean } = {},
 ): z.ZodObject<Record<string, z.ZodType>> {
-  const shape = Object.entries(fields.shape).map(([key, schema]) => {
+  const validity = {
+    validFrom: ISO_DATE_TIME.nullish().describe('since when it is true (ISO 8601), if not since now'),
+    validTo: ISO_DATE_TIME.nullish().describe('until when it was true (ISO 8601), if it no longer is'),
+  };
+  const entries = Object.entries(fields.shape)
+    // Validity is for facts (semantic memory); other types' managers need not think about it.
+    .filter(([key]) => opts.validity || !(key in validity))
+    .map(
+      ([key, schema]) => [key, key in validity ? validity[key as keyof typeof validity] : schema] as const,
+    );
+  const shape = entries.map(([key, schema]) => {
     const field = opts.stricter?.[key] ?? (schema as z.ZodType);
     const hint = opts.hints?.[key];
     return [toSnake(key), hint ? field.describe(hint) : field] as const;
@@ -44,7 +55,10 @@ const ZEpisodicItem = toolFields(ZEpisodicFields, {
   // The API also takes a Date; JSON Schema can say only "a date-time string".
   stricter: { occurredAt: z.iso.datetime({ offset: true }).optional() },
 });
-const ZSemanticItem = toolFields(ZSemanticFields, { hints: { name: 'what the fact is about' } });
+const ZSemanticItem = toolFields(ZSemanticFields, {
+  hints: { name: 'what the fact is about' },
+  validity: true,
+});
 const ZProceduralItem = toolFields(ZProceduralFields, {
   hints: { entryType: 'e.g. workflow, guide, routine' },
   stricter: { steps: ZProceduralFields.shape.steps.unwrap().min(1) },
@@ -81,6 +95,13 @@ export const TOOL_SCHEMAS = {
   }),
   semantic_memory_insert: items(ZSemanticItem),
   semantic_memory_update: patch(ZSemanticItem),
+  semantic_memory_supersede: z.object({
+    id: id.describe('the fact that is no longer true'),
+    name: text(500).optional().describe("the new fact's name, if it changes"),
+    summary: text(4000).describe('the fact as it is now'),
+    details: text(50_000).optional(),
+    changed_at: ISO_DATE_TIME.optional().describe('when it changed (ISO 8601), if known; default now'),
+  }),
   procedural_memory_insert: items(ZProceduralItem),
   procedural_memory_update: patch(ZProceduralItem),
   resource_memory_insert: items(ZResourceItem),
@@ -106,7 +127,10 @@ const DESCRIPTIONS: Record<ToolName, string> = {
   episodic_memory_merge: 'Add details to an existing event (and optionally rewrite its summary).',
   episodic_memory_replace: 'Remove events and insert the ones that replace them.',
   semantic_memory_insert: 'Insert new facts.',
-  semantic_memory_update: 'Update an existing fact; only the fields given change.',
+  semantic_memory_update:
+    'Correct an existing fact (it was wrong or incomplete); only the fields given change.',
+  semantic_memory_supersede:
+    'A fact changed over time (moved, new job, new preference): the old fact is closed, kept in history, and the new one replaces it.',
   procedural_memory_insert: 'Insert new procedures.',
   procedural_memory_update: 'Update an existing procedure; only the fields given change.',
   resource_memory_insert: 'Insert new resources.',
@@ -122,7 +146,7 @@ const DESCRIPTIONS: Record<ToolName, string> = {
 export const MANAGER_TOOLS: Record<MemoryKind, ToolName[]> = {
   core: ['core_memory_append', 'core_memory_rewrite'],
   episodic: ['episodic_memory_insert', 'episodic_memory_merge', 'episodic_memory_replace'],
-  semantic: ['semantic_memory_insert', 'semantic_memory_update'],
+  semantic: ['semantic_memory_insert', 'semantic_memory_update', 'semantic_memory_supersede'],
   procedural: ['procedural_memory_insert', 'procedural_memory_update'],
   resource: ['resource_memory_insert', 'resource_memory_update'],
   knowledge_vault: ['knowledge_vault_insert', 'knowledge_vault_update'],
@@ -174,6 +198,7 @@ function lenientDate(value: unknown): string | null {
 }
 
 const ISO_WITH_OFFSET = z.iso.datetime({ offset: true });
+const DATE_ARGS = ['occurred_at', 'valid_from', 'valid_to'];
 
 /**
  * Mends what models commonly get almost right, before the schema judges the arguments: dates
@@ -205,13 +230,26 @@ export function repairToolArgs(name: ToolName, raw: unknown): { args: unknown; r
     args[key] = list.map((item: unknown) => {
       if (!item || typeof item !== 'object') return item;
       const fields = item as Record<string, unknown>;
-      const when = fields.occurred_at;
-      if (when === undefined || when === null || ISO_WITH_OFFSET.safeParse(when).success) return item;
-      const fixed = lenientDate(when);
-      if (!fixed) return item;
-      repairs.push(`read occurred_at ${JSON.stringify(when)} as ${fixed}`);
-      return { ...fields, occurred_at: fixed };
+      const out = { ...fields };
+      for (const key of DATE_ARGS) {
+        const when = out[key];
+        if (when === undefined || when === null || ISO_WITH_OFFSET.safeParse(when).success) continue;
+        const fixed = lenientDate(when);
+        if (!fixed) continue;
+        repairs.push(`read ${key} ${JSON.stringify(when)} as ${fixed}`);
+        out[key] = fixed;
+      }
+      return out;
     });
+  }
+  // Dates at the top level: an update's validity, a superseded fact's time of change.
+  for (const key of [...DATE_ARGS, 'changed_at']) {
+    const when = args[key];
+    if (when === undefined || when === null || ISO_WITH_OFFSET.safeParse(when).success) continue;
+    const fixed = lenientDate(when);
+    if (!fixed) continue;
+    repairs.push(`read ${key} ${JSON.stringify(when)} as ${fixed}`);
+    args[key] = fixed;
   }
   if (name === 'trigger_memory_update' && typeof args.memory_types === 'string') {
     args.memory_types = args.memory_types.split(/[\s,]+/).filter(Boolean);

@@ -76,6 +76,9 @@ export class MemoryItem extends BaseEntity<
   | 'secretCiphertext'
   | 'secretKeyId'
   | 'caption'
+  | 'validFrom'
+  | 'validTo'
+  | 'supersedesId'
   | 'contextTsv'
   | 'tsv'
   | 'trgmText'
@@ -109,6 +112,19 @@ export class MemoryItem extends BaseEntity<
 
   @Property({ type: 'string', length: 200, nullable: true })
   embeddingModel: string | null = null;
+
+  // --- validity (every type) ---
+  /** Since when the memory holds; null: since it was created (rows older than validity). */
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  validFrom: Date | null = null;
+
+  /** Until when it held: set when a fact is superseded, so search answers for the present. */
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  validTo: Date | null = null;
+
+  /** The memory this one replaced (the fact it superseded), if any. */
+  @Property({ type: 'uuid', nullable: true })
+  supersedesId: string | null = null;
 
   // --- episodic ---
   @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })

@@ -43,6 +43,11 @@ export const FIELD_COLUMNS = {
   content: 'content',
   sensitivity: 'sensitivity',
   caption: 'caption',
+  // Every type: when the memory holds (validFrom null = since it was created), and the memory it
+  // replaced when a fact changed (consolidation's semantic_memory_supersede).
+  validFrom: 'valid_from',
+  validTo: 'valid_to',
+  supersedesId: 'supersedes_id',
 } as const satisfies Partial<Record<keyof MemoryItem, string>>;
 export type FieldName = keyof typeof FIELD_COLUMNS;
 
@@ -102,6 +107,9 @@ function common(item: MemoryRecord) {
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
     lastModified: item.lastModified,
+    validFrom: item.validFrom ?? item.createdAt,
+    validTo: item.validTo,
+    supersedesId: item.supersedesId,
     embeddingStatus:
       item.memoryType === 'knowledge_vault'
         ? ('none' as const)
@@ -127,7 +135,8 @@ export const episodic: MemoryTypeDef<
   fields: ZEpisodicFields,
   patch: ZEpisodicPatch,
   response: ZEpisodicResponse,
-  toColumns: (i) => pick(i, ['occurredAt', 'eventType', 'actor', 'summary', 'details']),
+  toColumns: (i) =>
+    pick(i, ['occurredAt', 'eventType', 'actor', 'summary', 'details', 'validFrom', 'validTo']),
   toResponse: (m) => ({
     ...common(m),
     type: 'episodic',
@@ -150,7 +159,7 @@ export const semantic: MemoryTypeDef<
   fields: ZSemanticFields,
   patch: ZSemanticPatch,
   response: ZSemanticResponse,
-  toColumns: (i) => pick(i, ['name', 'summary', 'details', 'source']),
+  toColumns: (i) => pick(i, ['name', 'summary', 'details', 'source', 'validFrom', 'validTo']),
   toResponse: (m) => ({
     ...common(m),
     type: 'semantic',
@@ -172,7 +181,7 @@ export const procedural: MemoryTypeDef<
   fields: ZProceduralFields,
   patch: ZProceduralPatch,
   response: ZProceduralResponse,
-  toColumns: (i) => pick(i, ['entryType', 'summary', 'steps']),
+  toColumns: (i) => pick(i, ['entryType', 'summary', 'steps', 'validFrom', 'validTo']),
   toResponse: (m) => ({
     ...common(m),
     type: 'procedural',
@@ -194,7 +203,7 @@ export const resource: MemoryTypeDef<
   fields: ZResourceFields,
   patch: ZResourcePatch,
   response: ZResourceResponse,
-  toColumns: (i) => pick(i, ['title', 'summary', 'resourceType', 'content']),
+  toColumns: (i) => pick(i, ['title', 'summary', 'resourceType', 'content', 'validFrom', 'validTo']),
   toResponse: (m) => ({
     ...common(m),
     type: 'resource',
@@ -213,7 +222,7 @@ export const vault: MemoryTypeDef<typeof ZVaultFields, typeof ZVaultResponse, ty
   fields: ZVaultFields,
   patch: ZVaultPatch,
   response: ZVaultResponse,
-  toColumns: (i) => pick(i, ['entryType', 'source', 'sensitivity', 'caption']),
+  toColumns: (i) => pick(i, ['entryType', 'source', 'sensitivity', 'caption', 'validFrom', 'validTo']),
   toResponse: (m) => ({
     ...common(m),
     type: 'knowledge_vault',
@@ -251,13 +260,15 @@ export function toMemorySummary(item: MemoryRecord): TMemorySummaryResponse {
  * A raw `memories` row (snake_case columns) as a MemoryRecord, without hydrating an entity: the
  * hot paths (search, embedding) read many rows and only need their fields.
  */
+const DATE_FIELDS = new Set<string>(['occurredAt', 'validFrom', 'validTo']);
+
 export function recordFromRow(r: Record<string, unknown>): MemoryRecord {
   // MikroORM leaves timestamptz values as strings on its connections.
   const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : v instanceof Date ? v : null);
   const fields = Object.fromEntries(
     Object.entries(FIELD_COLUMNS).map(([prop, column]) => [
       prop,
-      prop === 'occurredAt' ? date(r[column]) : (r[column] ?? null),
+      DATE_FIELDS.has(prop) ? date(r[column]) : (r[column] ?? null),
     ]),
   ) as Required<Columns>;
   return {

@@ -5,6 +5,16 @@ import { DEFAULT_CORE_BLOCK_LIMIT } from './core-block.entity.js';
 import { MEMORY_TYPES, SENSITIVITY_LEVELS } from './memory.types.js';
 
 const text = (max: number) => z.string().trim().min(1, 'required').max(max);
+
+/**
+ * When a memory holds, for every type: `validFrom` (default: when it was created) and `validTo`
+ * (null: still true). Search answers for the present unless asked for another moment (`asOf`).
+ * An episodic memory's event time is `occurredAt`; its validity is when the record holds.
+ */
+const validity = {
+  validFrom: ZInputDate.nullish(),
+  validTo: ZInputDate.nullish(),
+};
 const optionalText = (max: number) => z.string().max(max).nullish();
 
 // ---- per-type fields (what callers write) ----
@@ -16,6 +26,7 @@ export const ZEpisodicFields = z.object({
   actor: text(200).default('user'),
   summary: text(4000),
   details: optionalText(50_000),
+  ...validity,
 });
 
 export const ZSemanticFields = z.object({
@@ -23,12 +34,14 @@ export const ZSemanticFields = z.object({
   summary: text(4000),
   details: optionalText(50_000),
   source: optionalText(500),
+  ...validity,
 });
 
 export const ZProceduralFields = z.object({
   entryType: text(100),
   summary: text(4000),
   steps: z.array(z.string().trim().min(1).max(4000)).max(200).default([]),
+  ...validity,
 });
 
 export const ZResourceFields = z.object({
@@ -37,6 +50,7 @@ export const ZResourceFields = z.object({
   resourceType: text(100),
   /** The resource itself (a document, a transcript, code): full-text indexed, not embedded. */
   content: z.string().max(5_000_000).default(''),
+  ...validity,
 });
 
 export const ZVaultFields = z.object({
@@ -46,6 +60,7 @@ export const ZVaultFields = z.object({
   /** Encrypted at rest; returned only by memory.vault.reveal. */
   secretValue: z.string().min(1, 'required').max(20_000),
   caption: text(2000),
+  ...validity,
 });
 
 type PatchShape<T extends z.ZodRawShape> = {
@@ -81,6 +96,12 @@ const ZCommon = z.object({
   }),
   /** `pending` until the embed worker has run; vault items are never embedded. */
   embeddingStatus: z.enum(['pending', 'ready', 'none']),
+  /** Since when it holds (its creation, unless given). */
+  validFrom: z.date(),
+  /** Until when it held; null while it is true. */
+  validTo: z.date().nullable(),
+  /** The memory it replaced when a fact changed (its history is that memory's). */
+  supersedesId: z.uuid().nullable(),
 });
 
 export const ZEpisodicResponse = ZCommon.extend({
@@ -169,6 +190,8 @@ export const ZSearchRequest = z.object({
   limit: z.number().int().min(1).max(50).default(10),
   methods: z.array(ZSearchMethod).min(1).optional(),
   timeRange: z.object({ from: ZInputDate.optional(), to: ZInputDate.optional() }).optional(),
+  /** Answer for this moment: the memories valid then (validFrom..validTo). Default: the present. */
+  asOf: ZInputDate.optional(),
   /** Attach each hit's rank and score per signal. */
   explain: strictBoolean().default(false),
 });

@@ -91,7 +91,9 @@ export function patchItem(em: EntityManager, item: MemoryItem, opts: PatchOption
     Object.assign(item, seal(opts.cipher, item.id, secret));
   item.lastModified = opts.lastModified;
   item.updatedAt = opts.now;
-  if (!opts.def.embeddingText) return false;
+  // Validity is not embedded: closing a fact keeps its vector.
+  const textChanged = Object.keys(opts.patch).some((k) => k !== 'validFrom' && k !== 'validTo');
+  if (!opts.def.embeddingText || !textChanged) return false;
   item.embedding = null;
   item.embeddingModel = null;
   return true;

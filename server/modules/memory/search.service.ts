@@ -84,6 +84,8 @@ export interface SearchQueryInput {
   types: string[];
   from: Date | null;
   to: Date | null;
+  /** The moment the answer is for: memories valid then. Default: now (what is true at present). */
+  asOf?: Date | null;
   /** pgvector literal of the query embedding, or null to skip the vector signal. */
   vector: string | null;
   embeddingModel: string;
@@ -122,6 +124,16 @@ export interface SignalRow {
  * so each returns only what its caller may see. They return ids, ranks and scores; the fusion
  * happens in `fuseSignals`, and the winners' columns are fetched last (`fetchHits`).
  */
+/**
+ * Memories valid at a moment: at present, those not closed yet (`valid_to` unset or ahead); at
+ * another moment, those begun by then (`valid_from`, else creation) and not yet closed.
+ */
+function validAt(asOf: Date | null, p: (v: unknown) => string): string {
+  if (!asOf) return ' and (m.valid_to is null or m.valid_to > now())';
+  const at = p(asOf);
+  return ` and coalesce(m.valid_from, m.created_at) <= ${at} and (m.valid_to is null or m.valid_to > ${at})`;
+}
+
 function statementScope(q: SearchQueryInput) {
   const params: unknown[] = [];
   const p = (v: unknown) => {
@@ -137,7 +149,7 @@ function statementScope(q: SearchQueryInput) {
   const scope = `exists (select 1 from agents a where a.id = ${agent} and a.owner_id = ${user} and a.deleted_at is null)
     and m.agent_id = ${agent} and m.user_id = ${user} and m.deleted_at is null and m.memory_type = any(${p(pgTextArray(q.types))}::text[])${
       q.from ? ` and coalesce(m.occurred_at, m.created_at) >= ${p(q.from)}` : ''
-    }${q.to ? ` and coalesce(m.occurred_at, m.created_at) <= ${p(q.to)}` : ''}${exclude}`;
+    }${q.to ? ` and coalesce(m.occurred_at, m.created_at) <= ${p(q.to)}` : ''}${validAt(q.asOf ?? null, p)}${exclude}`;
   // The agent's live memories, counted on the index of live rows up to what either signal needs to
   // know: the vector signal's exact-scan threshold and full text's IDF cap.
   const agentSize = `agent_size as materialized (
@@ -319,7 +331,7 @@ function fulltextCtes(
     // so a narrow scope makes terms look rare and sends them to the index instead.
     `ft_recent as materialized (
       select m.id, m.tsv, ${scope} as ok from (
-        select m.id, m.agent_id, m.user_id, m.deleted_at, m.memory_type, m.occurred_at, m.created_at, m.tsv
+        select m.id, m.agent_id, m.user_id, m.deleted_at, m.memory_type, m.occurred_at, m.created_at, m.valid_from, m.valid_to, m.tsv
         from memories m where m.agent_id = ${agent} and m.deleted_at is null
         order by coalesce(m.occurred_at, m.created_at) desc, m.id desc limit ${BM25.walk}
       ) m
@@ -418,7 +430,7 @@ export async function searchMemories(
       `select ${SEARCH_COLUMNS} from memories m
        where m.agent_id = $1 and m.user_id = $2 and m.deleted_at is null and m.memory_type = any($3::text[])
        and exists (select 1 from agents a where a.id = m.agent_id and a.deleted_at is null)
-       ${from} ${to}
+       ${from} ${to}${validAt(input.asOf ?? null, p)}
        order by coalesce(m.occurred_at, m.created_at) desc, m.id desc limit ${p(input.limit)}`,
       params,
     );
@@ -459,6 +471,7 @@ export async function searchMemories(
     types,
     from: input.timeRange?.from ?? null,
     to: input.timeRange?.to ?? null,
+    asOf: input.asOf ?? null,
     vector,
     embeddingModel: deps.embeddings.model,
     fulltext: wanted.has('fulltext') ? parsed : null,
