@@ -9,12 +9,13 @@
 // the same texts in the same run; plus the full search's latency.
 // --tune also prints hit@k for a grid of fusion weights, fusing the signals' own ranked lists
 // offline: by weighted scores as the SQL does, and by weighted reciprocal rank (k = 60) for comparison.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createMirixClient, type MirixClient } from '../client/index.js';
 
 import { createBenchDatabase, startService, summarize, table } from './lib.js';
+import { loadLocomo, type Question, type Turn, turnText } from './locomo-data.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -34,55 +35,19 @@ if (!DATABASE_URL || !REDIS_URL) {
 }
 
 // ---- the data set ----
-interface Turn {
-  speaker: string;
-  dia_id: string;
-  text: string;
-  blip_caption?: string;
-}
-interface Question {
-  question: string;
-  evidence?: string[];
-  category: number;
-}
 interface Conversation {
   name: string;
   turns: (Turn & { date: Date })[];
   questions: Question[];
 }
 
-const MONTHS = 'january february march april may june july august september october november december'.split(
-  ' ',
-);
-/** "1:56 pm on 8 May, 2023" -> that time, read as UTC. */
-export function parseLocomoDate(s: string): Date {
-  const m = /(\d{1,2}):(\d{2})\s*(am|pm)\s+on\s+(\d{1,2})\s+([A-Za-z]+),?\s+(\d{4})/i.exec(s);
-  const month = m ? MONTHS.indexOf(m[5]!.toLowerCase()) : -1;
-  if (!m || month < 0) throw new Error(`unreadable session date: ${s}`);
-  const hour = (Number(m[1]) % 12) + (m[3]!.toLowerCase() === 'pm' ? 12 : 0);
-  return new Date(Date.UTC(Number(m[6]), month, Number(m[4]), hour, Number(m[2])));
-}
-
 function load(dir: string): Conversation[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => {
-      const d = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;
-      const src = (d.conversation ?? d) as Record<string, unknown>;
-      const turns: Conversation['turns'] = [];
-      for (let s = 1; Array.isArray(src[`session_${s}`]); s++) {
-        const date = parseLocomoDate(String(src[`session_${s}_date_time`]));
-        for (const t of src[`session_${s}`] as Turn[]) turns.push({ ...t, date });
-      }
-      const questions = ((d.qa ?? []) as Question[]).filter(
-        (q) => q.category >= 1 && q.category <= 4 && (q.evidence?.length ?? 0) > 0,
-      );
-      return { name: f.replace(/\.json$/, ''), turns, questions };
-    });
+  return loadLocomo(dir).map((c) => ({
+    name: c.name,
+    turns: c.sessions.flatMap((s) => s.turns.map((t) => ({ ...t, date: s.date }))),
+    questions: c.questions,
+  }));
 }
-
-const turnText = (t: Turn) => (t.blip_caption ? `${t.text} [shares a photo: ${t.blip_caption}]` : t.text);
 
 // ---- the BM25 baseline, over the same summaries ----
 const tokens = (s: string) => s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];

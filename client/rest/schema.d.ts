@@ -6474,6 +6474,8 @@ export interface operations {
                     context?: {
                         [key: string]: unknown;
                     } | null;
+                    /** @default true */
+                    remember?: boolean;
                 };
             };
         };
@@ -6853,6 +6855,8 @@ export interface operations {
                     context?: {
                         [key: string]: unknown;
                     } | null;
+                    /** @default true */
+                    remember?: boolean;
                 };
             };
         };

@@ -192,6 +192,21 @@ describe.each(['openai', 'anthropic'] as const)('chat.send with %s', (provider) 
     expect(system).toContain('- workflow: How to run the launch checklist');
   });
 
+  it('answers without queueing consolidation when the turn is not to be remembered (remember: false)', async () => {
+    const { client, agent } = await setup();
+    fake().push({ text: 'first' }, { text: 'second' });
+    await client.chat.send.mutate({
+      agentId: agent.id,
+      message: 'a question for an evaluation',
+      remember: false,
+    });
+    expect((await client.memory.jobs.query({ agentId: agent.id })).items).toEqual([]);
+    await client.chat.send.mutate({ agentId: agent.id, message: 'remember this one' });
+    expect((await client.memory.jobs.query({ agentId: agent.id })).items).toHaveLength(1);
+    const history = await client.messages.list.query({ agentId: agent.id });
+    expect(history.items.map((m) => m.content)).toContain('a question for an evaluation');
+  });
+
   it('sends only the last CHAT_HISTORY_MESSAGES messages of the conversation', async () => {
     const { client, agent } = await setup();
     for (let i = 1; i <= 3; i++) {

@@ -24,14 +24,20 @@ function toolNames(body: Record<string, unknown>): string[] {
   );
 }
 
-/** The user's words in the content the managers read ("user: ..." lines, or a document). */
-function userWords(body: Record<string, unknown>): string {
+/** What each user line said, with its time when the content gives one ("[ISO time] user: ..."). */
+function userLines(body: Record<string, unknown>): { at: string | null; text: string }[] {
   const messages = (body.messages ?? []) as { role: string; content: unknown }[];
   const content = textOf(messages.find((m) => m.role === 'user')?.content);
-  const said = [...content.matchAll(/^(?:\[[^\]]*\] )?user: (.+)$/gm)].map((m) => m[1]!.trim());
-  return (said.length ? said.join(' ') : content.replace(/^Document[^\n]*\n/, ''))
+  const said = [...content.matchAll(/^(?:\[([^\]]*)\] )?user: (.+)$/gm)].map((m) => ({
+    at: m[1] && !Number.isNaN(Date.parse(m[1])) ? new Date(m[1]).toISOString() : null,
+    text: m[2]!.replace(/\s+/g, ' ').trim(),
+  }));
+  if (said.length) return said;
+  const text = content
+    .replace(/^Document[^\n]*\n/, '')
     .replace(/\s+/g, ' ')
     .trim();
+  return text ? [{ at: null, text }] : [];
 }
 
 const call = (name: string, args: unknown) => ({
@@ -46,25 +52,34 @@ export function demoManagerRoute(body: Record<string, unknown>): ScriptedReply |
   const messages = (body.messages ?? []) as { role: string }[];
   // One response per manager: the calls succeed, so the manager is done.
   if (messages.some((m) => m.role === 'assistant')) return { toolCalls: [call('finish_memory_update', {})] };
-  const words = userWords(body);
+  const lines = userLines(body);
   if (tools.includes('trigger_memory_update')) {
     return {
-      toolCalls: [call('trigger_memory_update', { memory_types: words ? ['episodic', 'semantic'] : [] })],
+      toolCalls: [
+        call('trigger_memory_update', { memory_types: lines.length ? ['episodic', 'semantic'] : [] }),
+      ],
     };
   }
-  if (!words) return { toolCalls: [call('finish_memory_update', {})] };
-  const summary = words.slice(0, 300);
+  if (lines.length === 0) return { toolCalls: [call('finish_memory_update', {})] };
   const calls = [];
   if (tools.includes('episodic_memory_insert')) {
-    calls.push(
-      call('episodic_memory_insert', {
-        items: [{ event_type: 'conversation', actor: 'user', summary: `The user said: ${summary}` }],
-      }),
-    );
+    // One event per line (at most 50), at the line's time when the content gives it.
+    const items = lines.slice(0, 50).map((l) => ({
+      event_type: 'conversation',
+      actor: 'user',
+      summary: `The user said: ${l.text.slice(0, 3000)}`,
+      ...(l.at ? { occurred_at: l.at } : {}),
+    }));
+    calls.push(call('episodic_memory_insert', { items }));
   }
+  const words = lines.map((l) => l.text).join(' ');
   const topic = /\b(?:my|our)\s+([\p{L}\p{N}-]+)/iu.exec(words)?.[1];
   if (tools.includes('semantic_memory_insert') && topic) {
-    calls.push(call('semantic_memory_insert', { items: [{ name: `The user's ${topic}`, summary }] }));
+    calls.push(
+      call('semantic_memory_insert', {
+        items: [{ name: `The user's ${topic}`, summary: words.slice(0, 300) }],
+      }),
+    );
   }
   return { toolCalls: calls.length ? calls : [call('finish_memory_update', {})] };
 }

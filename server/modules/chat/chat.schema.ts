@@ -1,3 +1,4 @@
+import { strictBoolean } from '../../rest/strict-boolean.js';
 import { z } from 'zod';
 
 /** One chat turn's request: `chat.send`, `chat.stream` and REST's stream-chat. */
@@ -6,4 +7,6 @@ export const ZChatSendRequest = z.object({
   message: z.string().trim().min(1, 'required').max(32_000),
   /** Extra facts for this turn only (page, locale, ...), shown to the model as context. */
   context: z.record(z.string(), z.unknown()).nullish(),
+  /** false: answer with memories, but do not give this turn to the memory managers. */
+  remember: strictBoolean().default(true),
 });

@@ -50,6 +50,8 @@ export interface ChatTurnInput {
   agentId: string;
   message: string;
   context?: Record<string, unknown> | null;
+  /** false: the turn is not given to the memory managers (a question asked by an evaluation, say). */
+  remember?: boolean;
 }
 
 export interface ChatTurnResult {
@@ -206,7 +208,7 @@ async function finishTurn(
   answer: { turn: Turn; text: string; usage: LlmUsage | null; metadata: MessageMetadata },
 ): Promise<MessageKey> {
   const {
-    turn: { agent, userMessage },
+    turn: { agent, userMessage, input },
     text,
     usage,
     metadata,
@@ -220,7 +222,7 @@ async function finishTurn(
       usage,
       metadata: { ...metadata, provider: agent.modelConfig.provider, model: agent.modelConfig.model },
     },
-    metadata.status === 'complete' ? { ownerId: agent.owner.id } : null,
+    metadata.status === 'complete' && input.remember !== false ? { ownerId: agent.owner.id } : null,
   );
   if (job) {
     // The same queue as memory.ingest; a job Redis could not take is queued by the worker's sweep.
